@@ -1,0 +1,1 @@
+"""Video datasets: readers, label files, fetching and checksum verification."""

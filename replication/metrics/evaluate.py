@@ -1,0 +1,88 @@
+"""Score prediction folders against ground truth: the library behind `vss evaluate`.
+
+Predictions are laid out `<pred_dir>/<video>/<stem>.png` (uint8 class ids, 255 = ignore), at
+ground-truth size. Ground truth is either a folder in the same layout or a dataset split.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+from tqdm import tqdm
+
+from replication.data.dataset import Dataset
+from replication.data.labels import read_label
+from replication.data.video import IGNORE, Frame, Video, folder_videos, prediction_path
+from replication.metrics.evaluator import StreamingEvaluator
+
+
+class EvaluationError(ValueError):
+    """Predictions or ground truth that cannot be scored; the message names the file."""
+
+
+def evaluate_videos(videos: list[Video], load_gt: Callable[[Frame], np.ndarray], pred_dir: Path,
+                    class_names: tuple[str, ...], *, boundary_ratio: float = 0.02,
+                    vc_windows: tuple[int, ...] = (8, 16), strict_vc: bool = False,
+                    progress: bool = True) -> dict:
+    """Stream every frame of `videos` and its prediction through the evaluator."""
+    pred_dir = Path(pred_dir)
+    n = len(class_names)
+    _check_predictions_exist(videos, pred_dir)
+    evaluator = StreamingEvaluator(n, boundary_ratio=boundary_ratio, vc_windows=vc_windows,
+                                   strict_vc=strict_vc)
+    total = sum(len(v.frames) for v in videos)
+    with tqdm(total=total, desc=f"evaluate {pred_dir.name}", unit="frame",
+              disable=not progress) as bar:
+        for video in videos:
+            evaluator.start_video(video.name, len(video.frames))
+            for frame in video.frames:
+                pred_path = prediction_path(pred_dir, video, frame)
+                gt = _checked(load_gt(frame), n, frame.label)
+                pred = _checked(read_label(pred_path), n, pred_path)
+                try:
+                    evaluator.add_frame(gt, pred)
+                except ValueError as exc:
+                    raise EvaluationError(f"{pred_path} (ground truth {frame.label}): {exc}") from exc
+                bar.update()
+            evaluator.end_video()
+    return evaluator.summary(tuple(class_names))
+
+
+def evaluate_folders(pred_dir: Path, gt_dir: Path, num_classes: int, **options) -> dict:
+    """Score `<pred_dir>/<video>/<stem>.png` against `<gt_dir>/<video>/<stem>.png`."""
+    names = tuple(f"class_{c}" for c in range(num_classes))
+    summary = evaluate_videos(folder_videos(gt_dir), lambda f: read_label(f.label), pred_dir,
+                              names, **options)
+    return {"pred": str(pred_dir), "gt": str(gt_dir), **summary}
+
+
+def evaluate_dataset(pred_dir: Path, dataset: Dataset, splits: list[str], **options) -> dict:
+    """Score predictions of each split of a dataset; one summary per split."""
+    results = {"pred": str(pred_dir), "dataset": dataset.name}
+    for split in splits:
+        results[split] = evaluate_videos(dataset.videos(split), dataset.load_label, pred_dir,
+                                         dataset.classes, **options)
+    return results
+
+
+def _check_predictions_exist(videos: list[Video], pred_dir: Path) -> None:
+    if not pred_dir.is_dir():
+        raise EvaluationError(f"{pred_dir}: prediction folder not found")
+    expected = ((f, prediction_path(pred_dir, v, f)) for v in videos for f in v.frames)
+    missing = [(frame, path) for frame, path in expected if not path.is_file()]
+    if missing:
+        frame, path = missing[0]
+        raise EvaluationError(
+            f"{len(missing)} prediction(s) missing, e.g. {path} for ground-truth frame "
+            f"{frame.label}; predictions are laid out <pred_dir>/<video>/<stem>.png")
+
+
+def _checked(label: np.ndarray, num_classes: int, path: Path) -> np.ndarray:
+    bad = (label >= num_classes) & (label != IGNORE)
+    if bad.any():
+        values = np.unique(label[bad])[:10].tolist()
+        raise EvaluationError(f"{path}: label values {values} outside 0..{num_classes - 1} "
+                              f"and not {IGNORE} (ignore); wrong --num-classes or an unmapped "
+                              "label file?")
+    return label

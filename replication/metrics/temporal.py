@@ -1,0 +1,82 @@
+"""Video consistency VC_k (VSPW's VC_perclip.py), computed with running run lengths.
+
+VSPW, for a video of L frames (skipped when L <= k) and each start i in range(L - k):
+    gt_common   = pixels whose GT in frames i+1..i+k-1 equals frame i's GT
+    pred_common = the same for predictions
+    score_i     = |gt_common & pred_common| / |gt_common|       (NaN when gt_common is empty)
+and mVC_k = nanmean of the scores of all windows of all videos. Ignore pixels are not masked, and
+the last possible window (i = L - k) is left out: both kept for comparability with published
+numbers. The `strict` variant includes the last window and drops ignore pixels from gt_common.
+
+Instead of comparing k frames per window, keep per pixel the length of the run of equal values
+ending at the current frame; window [i, i+k-1] is constant at a pixel iff that run, read at frame
+i+k-1, is >= k. That is O(1) work per frame and pixel whatever k is.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from replication.data.video import IGNORE
+
+
+class TemporalConsistency:
+    """Accumulates VC_k window scores for several k over videos fed frame by frame."""
+
+    def __init__(self, ks: tuple[int, ...] = (8, 16), *, strict: bool = False):
+        if not ks or min(ks) < 2 or max(ks) > 255:
+            raise ValueError(f"window lengths must lie in 2..255, got {ks}")
+        self.ks = tuple(ks)
+        self.strict = strict
+        self.sums = {k: 0.0 for k in ks}
+        self.counts = {k: 0 for k in ks}
+
+    def start_video(self, length: int) -> None:
+        self._length = length
+        self._t = -1
+        self._video_sums = {k: 0.0 for k in self.ks}
+        self._video_counts = {k: 0 for k in self.ks}
+
+    def add_frame(self, gt: np.ndarray, pred: np.ndarray) -> None:
+        self._t += 1
+        if self._t == 0:
+            self._run_gt = np.ones(gt.shape, np.uint8)
+            self._run_pred = np.ones(gt.shape, np.uint8)
+        else:
+            _extend_runs(self._run_gt, gt == self._prev_gt)
+            _extend_runs(self._run_pred, pred == self._prev_pred)
+        self._prev_gt, self._prev_pred = gt, pred
+        last_end = self._length - 1 if self.strict else self._length - 2
+        for k in self.ks:
+            if k - 1 <= self._t <= last_end:
+                gt_common = self._run_gt >= k
+                if self.strict:
+                    gt_common &= gt != IGNORE
+                denom = np.count_nonzero(gt_common)
+                if denom:
+                    score = np.count_nonzero(gt_common & (self._run_pred >= k)) / denom
+                    self._video_sums[k] += score
+                    self._video_counts[k] += 1
+
+    def end_video(self) -> dict[int, float]:
+        """The finished video's mean score per k (NaN where it has no scored window)."""
+        if self._t + 1 != self._length:
+            raise RuntimeError(f"video announced {self._length} frames but got {self._t + 1}")
+        for k in self.ks:
+            self.sums[k] += self._video_sums[k]
+            self.counts[k] += self._video_counts[k]
+        return {k: _mean(self._video_sums[k], self._video_counts[k]) for k in self.ks}
+
+    def result(self) -> dict[int, float]:
+        """mVC_k pooled over all windows of all videos (NaN where there is none)."""
+        return {k: _mean(self.sums[k], self.counts[k]) for k in self.ks}
+
+
+def _extend_runs(run: np.ndarray, same: np.ndarray) -> None:
+    """run <- run + 1 where the value repeats, else 1; saturates at 255 (k <= 255)."""
+    np.minimum(run, 254, out=run)
+    np.multiply(run, same, out=run)
+    run += 1
+
+
+def _mean(total: float, count: int) -> float:
+    return total / count if count else float("nan")
