@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from replication.data.labels import read_label
@@ -43,7 +44,7 @@ class Dataset:
         """The frame's ground truth as class ids 0..N-1 and 255 (ignore)."""
         if frame.label is None:
             raise FileNotFoundError(f"{self.name}: frame {frame.stem} has no label file")
-        return self.raw_to_train[read_label(frame.label)]
+        return cv2.LUT(read_label(frame.label), self.raw_to_train)
 
 
 def get_dataset(name: str, root: Path) -> Dataset:

@@ -5,7 +5,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from replication.data.video import IGNORE
 from replication.metrics.boundary import boundary_band, boundary_width
 from replication.metrics.temporal import TemporalConsistency
 
@@ -36,21 +35,29 @@ class ClassCounts:
 
 
 def frame_counts(gt: np.ndarray, pred: np.ndarray, num_classes: int, d: int) -> ClassCounts:
-    """Counts of one frame; `gt` and `pred` hold ids < num_classes or 255 (ignore)."""
-    n = num_classes
-    counts = ClassCounts(n)
-    valid = gt != IGNORE
-    pred_ids = np.minimum(pred, n)  # 255 -> n, an extra "no class" column
-    g, p = gt[valid].astype(np.intp), pred_ids[valid].astype(np.intp)
-    confusion = np.bincount(g * (n + 1) + p, minlength=n * (n + 1)).reshape(n, n + 1)
-    counts.intersection = np.diagonal(confusion).copy()
-    counts.union = confusion.sum(1) + confusion.sum(0)[:n] - counts.intersection
+    """Counts of one frame; `gt` and `pred` hold ids < num_classes or 255 (ignore).
 
-    band_gt, band_pred = boundary_band(gt, d)[valid], boundary_band(pred, d)[valid]
-    gt_band_area = np.bincount(g[band_gt], minlength=n)
-    pred_band_area = np.bincount(p[band_pred], minlength=n + 1)[:n]
-    both = band_gt & band_pred & (g == p)
-    counts.band_intersection = np.bincount(g[both], minlength=n)
+    One bincount over a joint code per pixel (gt id, pred id, in gt band, in pred band) gives
+    every count: 255 maps to an extra id n, whose gt row is dropped (ignore) and whose pred
+    column counts only in unions.
+    """
+    n = num_classes
+    bins = (n + 1) * (n + 1) * 4
+    dtype = np.uint16 if bins <= 1 << 16 else np.uint32
+    code = np.minimum(gt, n).astype(dtype)
+    code *= n + 1
+    code += np.minimum(pred, n)
+    code <<= 2
+    code += boundary_band(gt, d).view(np.uint8) << 1
+    code += boundary_band(pred, d).view(np.uint8)
+    joint = np.bincount(code.ravel(), minlength=bins).reshape(n + 1, n + 1, 2, 2)[:n]
+    confusion = joint.sum((2, 3))
+    counts = ClassCounts(n)
+    counts.intersection = np.diagonal(confusion)[:n].copy()
+    counts.union = confusion.sum(1) + confusion.sum(0)[:n] - counts.intersection
+    gt_band_area = joint[:, :, 1, :].sum((1, 2))
+    pred_band_area = joint[:, :, :, 1].sum((0, 2))[:n]
+    counts.band_intersection = np.diagonal(joint[:, :n, 1, 1]).copy()
     counts.band_union = gt_band_area + pred_band_area - counts.band_intersection
     return counts
 
