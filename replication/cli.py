@@ -25,7 +25,7 @@ def _fetch(args: argparse.Namespace) -> None:
 
 def _evaluate(args: argparse.Namespace) -> None:
     from replication.atomic import write_json
-    from replication.metrics.evaluate import evaluate_dataset, evaluate_folders
+    from replication.metrics.evaluate import evaluate_dataset, evaluate_folders, headline_metrics
 
     options = dict(boundary_ratio=args.boundary_ratio, vc_windows=tuple(args.vc_windows),
                    strict_vc=args.strict_vc, progress=not args.quiet)
@@ -41,6 +41,8 @@ def _evaluate(args: argparse.Namespace) -> None:
         result = evaluate_folders(args.pred, args.gt, args.num_classes, **options)
         headline = {"all": result}
     write_json(args.out, result)
+    if args.metrics:
+        write_json(args.metrics, {name: headline_metrics(r) for name, r in headline.items()})
     for name, r in headline.items():
         print(f"{name}: " + "  ".join(f"{m} {r[m]:.4f}" for m in
                                         ("mIoU", "mBIoU", *(f"mVC{k}" for k in args.vc_windows)))
@@ -78,6 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--root", type=Path, help="dataset folder (default data/<dataset>)")
     p.add_argument("--splits", nargs="+", default=["val", "test"])
     p.add_argument("--out", type=Path, required=True, help="results JSON to write")
+    p.add_argument("--metrics", type=Path,
+                   help="also write the headline metrics alone (for `dvc metrics show`)")
     p.add_argument("--boundary-ratio", type=float, default=0.02,
                    help="boundary band width as a fraction of the image diagonal")
     p.add_argument("--vc-windows", type=int, nargs="+", default=[8, 16])

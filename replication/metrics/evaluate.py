@@ -66,6 +66,12 @@ def evaluate_dataset(pred_dir: Path, dataset: Dataset, splits: list[str], **opti
     return results
 
 
+def headline_metrics(summary: dict) -> dict:
+    """The scalar metrics of a summary, without per-class and per-video detail."""
+    return {key: value for key, value in summary.items()
+            if key.startswith(("mIoU", "mBIoU", "mVC")) or key in ("frames", "videos")}
+
+
 def _check_predictions_exist(videos: list[Video], pred_dir: Path) -> None:
     if not pred_dir.is_dir():
         raise EvaluationError(f"{pred_dir}: prediction folder not found")
