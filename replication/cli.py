@@ -78,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--num-classes", type=int, help="classes 0..N-1 (255 = ignore), with --gt")
     p.add_argument("--dataset", choices=["camvid"], help="score against a dataset's splits")
     p.add_argument("--root", type=Path, help="dataset folder (default data/<dataset>)")
-    p.add_argument("--splits", nargs="+", default=["val", "test"])
+    p.add_argument("--splits", "--split", nargs="+", default=["val", "test"])
     p.add_argument("--out", type=Path, required=True, help="results JSON to write")
     p.add_argument("--metrics", type=Path,
                    help="also write the headline metrics alone (for `dvc metrics show`)")
