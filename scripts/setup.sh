@@ -21,7 +21,7 @@ stamp=".venv/.setup-$(cat pyproject.toml requirements/constraints.txt scripts/se
 
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 pip=(.venv/bin/python -m pip install --disable-pip-version-check -c requirements/constraints.txt)
-"${pip[@]}" --upgrade pip setuptools wheel
+"${pip[@]}" --upgrade pip "setuptools==80.9.0" wheel  # mmengine needs pkg_resources (gone in 81)
 "${pip[@]}" torch==2.14.1 torchvision==0.29.1
 SAM2_BUILD_CUDA=0 "${pip[@]}" --no-build-isolation sam2==1.1.0
 "${pip[@]}" -e '.[test]'

@@ -47,11 +47,17 @@ class Dataset:
         return cv2.LUT(read_label(frame.label), self.raw_to_train)
 
 
+def dataset_readers() -> dict[str, type[Dataset]]:
+    from replication.data.camvid import CamVid
+    from replication.data.cityscapes import Cityscapes
+    from replication.data.vspw import VSPW
+
+    return {cls.name: cls for cls in (CamVid, VSPW, Cityscapes)}
+
+
 def get_dataset(name: str, root: Path) -> Dataset:
     """The reader registered under `name`, opened on `root`."""
-    from replication.data.camvid import CamVid
-
-    readers = {cls.name: cls for cls in (CamVid,)}
+    readers = dataset_readers()
     if name not in readers:
         raise ValueError(f"unknown dataset {name!r}; known: {sorted(readers)}")
     return readers[name](root)

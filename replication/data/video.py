@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 IGNORE = 255
+INFERENCE_FILE = "inference.json"  # a prediction folder's record of how fast it was made
 
 
 @dataclass(frozen=True)

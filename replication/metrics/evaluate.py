@@ -5,6 +5,7 @@ ground-truth size. Ground truth is either a folder in the same layout or a datas
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Callable
 
@@ -13,7 +14,8 @@ from tqdm import tqdm
 
 from replication.data.dataset import Dataset
 from replication.data.labels import read_label
-from replication.data.video import IGNORE, Frame, Video, folder_videos, prediction_path
+from replication.data.video import (IGNORE, INFERENCE_FILE, Frame, Video, folder_videos,
+                                    prediction_path)
 from replication.metrics.evaluator import StreamingEvaluator
 
 
@@ -28,7 +30,7 @@ def evaluate_videos(videos: list[Video], load_gt: Callable[[Frame], np.ndarray],
     """Stream every frame of `videos` and its prediction through the evaluator."""
     pred_dir = Path(pred_dir)
     n = len(class_names)
-    _check_predictions_exist(videos, pred_dir)
+    check_predictions_exist(videos, pred_dir)
     evaluator = StreamingEvaluator(n, boundary_ratio=boundary_ratio, vc_windows=vc_windows,
                                    strict_vc=strict_vc)
     total = sum(len(v.frames) for v in videos)
@@ -54,12 +56,12 @@ def evaluate_folders(pred_dir: Path, gt_dir: Path, num_classes: int, **options) 
     names = tuple(f"class_{c}" for c in range(num_classes))
     summary = evaluate_videos(folder_videos(gt_dir), lambda f: read_label(f.label), pred_dir,
                               names, **options)
-    return {"pred": str(pred_dir), "gt": str(gt_dir), **summary}
+    return {"pred": str(pred_dir), "gt": str(gt_dir), **_inference(pred_dir), **summary}
 
 
 def evaluate_dataset(pred_dir: Path, dataset: Dataset, splits: list[str], **options) -> dict:
     """Score predictions of each split of a dataset; one summary per split."""
-    results = {"pred": str(pred_dir), "dataset": dataset.name}
+    results = {"pred": str(pred_dir), "dataset": dataset.name, **_inference(pred_dir)}
     for split in splits:
         results[split] = evaluate_videos(dataset.videos(split), dataset.load_label, pred_dir,
                                          dataset.classes, **options)
@@ -72,7 +74,13 @@ def headline_metrics(summary: dict) -> dict:
             if key.startswith(("mIoU", "mBIoU", "mVC")) or key in ("frames", "videos")}
 
 
-def _check_predictions_exist(videos: list[Video], pred_dir: Path) -> None:
+def _inference(pred_dir: Path) -> dict:
+    """The method's inference record (FPS, device), when its prediction folder has one."""
+    path = Path(pred_dir) / INFERENCE_FILE
+    return {"inference": json.loads(path.read_text())} if path.is_file() else {}
+
+
+def check_predictions_exist(videos: list[Video], pred_dir: Path) -> None:
     if not pred_dir.is_dir():
         raise EvaluationError(f"{pred_dir}: prediction folder not found")
     expected = ((f, prediction_path(pred_dir, v, f)) for v in videos for f in v.frames)

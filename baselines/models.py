@@ -1,0 +1,76 @@
+"""Build baseline models from the mmseg configs in `configs/`, completed for a dataset."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+CONFIG_DIR = Path(__file__).resolve().parent / "configs"
+
+# MiT backbones of SegFormer B0..B5 (mmseg configs/segformer): embed_dims, depths, heads.
+MIT_SIZES = {
+    "b0": (32, [2, 2, 2, 2]), "b1": (64, [2, 2, 2, 2]), "b2": (64, [3, 4, 6, 3]),
+    "b3": (64, [3, 4, 18, 3]), "b4": (64, [3, 8, 27, 3]), "b5": (64, [3, 6, 40, 3]),
+}
+
+
+def known_models() -> list[str]:
+    return sorted(p.stem for p in CONFIG_DIR.glob("*.py"))
+
+
+def build_config(name: str, num_classes: int, *, class_weight: list[float] | None = None,
+                 mit: str | None = None):
+    """mmengine Config of baseline `name` for `num_classes` classes (255 = ignore)."""
+    from mmengine.config import Config
+
+    path = CONFIG_DIR / f"{name}.py"
+    if not path.is_file():
+        raise ValueError(f"unknown baseline model {name!r}; known: {known_models()} "
+                         f"(configs in {CONFIG_DIR})")
+    cfg = Config.fromfile(path)
+    _sync_bn_to_bn([cfg[key] for key in cfg.keys()])
+    aux = cfg.model.get("auxiliary_head") or []
+    for head in [cfg.model.decode_head, *(aux if isinstance(aux, list) else [aux])]:
+        head.num_classes = num_classes
+        head.loss_decode.update(use_sigmoid=False, avg_non_ignore=True, class_weight=None)
+        if class_weight:
+            # mmseg 1.2.2's weighted mean loops over pixels in Python and fails on ignore
+            # labels; per-pixel losses (weighted, 0 on ignore) averaged by parse_losses instead
+            head.loss_decode.update(class_weight=list(class_weight), reduction="none")
+    if mit is not None:
+        if cfg.model.backbone.type != "MixVisionTransformer":
+            raise ValueError(f"`mit: {mit}` applies to segformer, not to {name}")
+        if mit not in MIT_SIZES:
+            raise ValueError(f"unknown MiT size {mit!r}; choose one of {sorted(MIT_SIZES)}")
+        dims, depths = MIT_SIZES[mit]
+        cfg.model.backbone.update(embed_dims=dims, num_layers=depths)
+        cfg.model.decode_head.in_channels = [dims, dims * 2, dims * 5, dims * 8]
+    return cfg
+
+
+def build_model(cfg):
+    """The mmseg EncoderDecoder of `cfg`, freshly initialised (no pretrained weights)."""
+    from replication import mmseg_compat
+
+    mmseg_compat.install()
+    from mmseg.registry import MODELS
+    from mmseg.utils import register_all_modules
+
+    from mmengine.logging import MMLogger
+
+    register_all_modules(init_default_scope=True)
+    MMLogger.get_current_instance().setLevel(logging.WARNING)  # no per-parameter init report
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    return model
+
+
+def _sync_bn_to_bn(node) -> None:
+    """SyncBN needs a distributed process group; BN is the same layer on one device."""
+    if isinstance(node, dict):
+        if node.get("type") == "SyncBN":
+            node["type"] = "BN"
+        for value in node.values():
+            _sync_bn_to_bn(value)
+    elif isinstance(node, list):
+        for value in node:
+            _sync_bn_to_bn(value)

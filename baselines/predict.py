@@ -1,0 +1,84 @@
+"""Run a trained baseline over dataset splits; write label PNGs and the inference speed."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from baselines import checkpoint
+from baselines.frames import read_image
+from baselines.models import build_config, build_model
+from replication.atomic import write_json
+from replication.data.dataset import Dataset
+from replication.data.labels import write_label
+from replication.data.video import INFERENCE_FILE, prediction_path
+from replication.device import describe_device, pick_device
+
+
+def load_model(ckpt_path: Path, num_classes: int, *, device="auto", model_name=None, mit=None,
+               trust=False):
+    """The model of a checkpoint: ours names its model; an mmseg one needs `model_name`."""
+    ckpt = checkpoint.load(ckpt_path, trust=trust)
+    if ckpt.get("format") == checkpoint.FORMAT:
+        model_name, mit = ckpt["model"], ckpt.get("mit")
+        if len(ckpt["classes"]) != num_classes:
+            raise ValueError(f"{ckpt_path}: trained for {len(ckpt['classes'])} classes, the "
+                             f"dataset has {num_classes}")
+    elif model_name is None:
+        raise ValueError(f"{ckpt_path}: not one of our checkpoints; name its model (--model)")
+    cfg = build_config(model_name, num_classes, mit=mit)
+    model = build_model(cfg)
+    try:
+        missing, _ = model.load_state_dict(ckpt["state_dict"], strict=False)
+    except RuntimeError as exc:  # shape mismatches
+        missing = [str(exc).splitlines()[1].strip()]
+    if missing:
+        raise ValueError(f"{ckpt_path}: does not fit {model_name} ({missing[0]}); "
+                         "wrong --model or --mit?")
+    dev = pick_device(device)
+    return model.to(dev).eval(), cfg, dev
+
+
+def segment(model, cfg, image: np.ndarray, dev, divisor: int = 32) -> np.ndarray:
+    """Label map of one RGB frame at its own size (padded to a multiple of `divisor` inside)."""
+    import torch
+    import torch.nn.functional as F
+
+    pre = cfg.model.data_preprocessor
+    mean = torch.tensor(pre.mean, device=dev).view(1, 3, 1, 1)
+    std = torch.tensor(pre.std, device=dev).view(1, 3, 1, 1)
+    h, w = image.shape[:2]
+    x = (torch.from_numpy(image).to(dev).permute(2, 0, 1)[None].float() - mean) / std
+    ph, pw = -h % divisor, -w % divisor
+    x = F.pad(x, (0, pw, 0, ph))
+    meta = {"img_shape": (h + ph, w + pw), "pad_shape": (h + ph, w + pw), "ori_shape": (h, w)}
+    with torch.no_grad():
+        logits = model.encode_decode(x, [meta])
+    return logits[0, :, :h, :w].argmax(0).to(torch.uint8).cpu().numpy()
+
+
+def predict(ckpt_path: Path, dataset: Dataset, splits: list[str], out_dir: Path, *,
+            device: str = "auto", model_name=None, mit=None, trust=False) -> dict:
+    """Write `<out_dir>/<video>/<stem>.png` for every frame of `splits` and `inference.json`."""
+    import torch
+
+    model, cfg, dev = load_model(ckpt_path, dataset.num_classes, device=device,
+                                    model_name=model_name, mit=mit, trust=trust)
+    frames = [(v, f) for s in splits for v in dataset.videos(s) for f in v.frames]
+    seconds = 0.0
+    for video, frame in tqdm(frames, desc=f"predict {Path(out_dir).name}", unit="frame"):
+        image = read_image(frame.image)
+        start = time.perf_counter()
+        label = segment(model, cfg, image, dev)
+        if dev.type == "cuda":
+            torch.cuda.synchronize(dev)
+        seconds += time.perf_counter() - start
+        write_label(prediction_path(out_dir, video, frame), label)
+    info = {"checkpoint": str(ckpt_path), "device": describe_device(dev), "frames": len(frames),
+            "seconds": round(seconds, 3), "fps": round(len(frames) / seconds, 3),
+            "timing": "model forward incl. normalisation and argmax; image decoding and PNG "
+                      "writing excluded"}
+    write_json(Path(out_dir) / INFERENCE_FILE, info)
+    return info

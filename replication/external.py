@@ -1,0 +1,30 @@
+"""Bring-your-own predictions: copy another project's outputs into our prediction layout."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from tqdm import tqdm
+
+from replication.atomic import atomic_path
+from replication.data.dataset import Dataset
+from replication.data.video import INFERENCE_FILE, prediction_path
+from replication.metrics.evaluate import check_predictions_exist
+
+
+def import_predictions(src: Path, dataset: Dataset, splits: list[str], out_dir: Path) -> int:
+    """Copy `<src>/<video>/<stem>.png` of every frame of `splits` into `out_dir`.
+
+    Stops before copying anything if a frame lacks its prediction. An `inference.json` (FPS and
+    device of the external method, as our predict stage writes) is copied along when present.
+    """
+    videos = [v for s in splits for v in dataset.videos(s)]
+    check_predictions_exist(videos, Path(src))
+    pairs = [(prediction_path(src, v, f), prediction_path(out_dir, v, f))
+             for v in videos for f in v.frames]
+    for source, target in tqdm(pairs, desc=f"import {Path(out_dir).name}", unit="frame"):
+        with atomic_path(target) as tmp:
+            shutil.copyfile(source, tmp)
+    if (Path(src) / INFERENCE_FILE).is_file():
+        shutil.copyfile(Path(src) / INFERENCE_FILE, Path(out_dir) / INFERENCE_FILE)
+    return len(pairs)
