@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
+import resource
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -72,7 +73,8 @@ def train(model_name: str, dataset: Dataset, split: str, settings: TrainSettings
     meta = {"model": model_name, "mit": mit, "dataset": dataset.name,
             "classes": list(dataset.classes), "class_weight": weights,
             "train": {**asdict(settings), "split": split}, "seconds": round(seconds, 1),
-            "device": describe_device(dev)}
+            "device": describe_device(dev),
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
     checkpoint.save(out, model.state_dict(), **meta)
     _write_curve(curve, rows)
     return meta

@@ -75,7 +75,7 @@ def _train(args: argparse.Namespace) -> None:
     meta = train(args.model, _dataset(args), args.split, settings, args.out, args.curve,
                  device=args.device, mit=args.mit)
     print(f"trained {args.model} for {settings.iterations} iterations in {meta['seconds']} s "
-          f"on {meta['device']} -> {args.out}")
+          f"on {meta['device']}, peak RSS {meta['peak_rss_mb']} MB -> {args.out}")
 
 
 def _predict(args: argparse.Namespace) -> None:
