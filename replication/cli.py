@@ -94,6 +94,28 @@ def _import(args: argparse.Namespace) -> None:
     print(f"imported {n} frames from {args.src} -> {args.out}")
 
 
+def _masks(args: argparse.Namespace) -> None:
+    from replication.masks.sources import Oracle, Superpixel, generate
+
+    if args.source == "oracle":
+        source = Oracle(window=args.window)
+    else:
+        source = Superpixel(scale=args.scale, sigma=args.sigma, min_size=args.min_size)
+    index, count = (int(x) for x in args.shard.split("/"))
+    stats = generate(source, _dataset(args), args.splits, args.out, shard=(index, count))
+    print(f"{args.source}: {stats['made']} videos made, {stats['already_done']} already done "
+          f"-> {args.out}")
+
+
+def _refine(args: argparse.Namespace) -> None:
+    from replication.approaches.refine import refine_predictions
+
+    info = refine_predictions(args.pred, args.masks, _dataset(args), args.splits, args.out,
+                              vote=args.vote)
+    print(f"refined {info['frames']} frames ({info['masklets_per_frame']} masklets per frame) "
+          f"at {info['fps']:.1f} frames/s -> {args.out}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vss", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -163,6 +185,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto")
     p.add_argument("--out", type=Path, required=True, help="prediction folder to write")
     p.set_defaults(func=_predict)
+
+    p = sub.add_parser("masks", help="class-agnostic masklets of every video, one file each")
+    _dataset_args(p)
+    p.add_argument("--source", choices=["oracle", "superpixel"], required=True)
+    p.add_argument("--out", type=Path, required=True, help="folder of <video>.json.gz")
+    p.add_argument("--window", type=int, default=32, help="oracle: frames linked per window")
+    p.add_argument("--scale", type=float, default=200.0, help="superpixel: Felzenszwalb scale")
+    p.add_argument("--sigma", type=float, default=0.8, help="superpixel: pre-smoothing")
+    p.add_argument("--min-size", type=int, default=200, help="superpixel: smallest segment")
+    p.add_argument("--shard", default="0/1", help="I/N: do every N-th video from the I-th")
+    p.set_defaults(func=_masks)
+
+    p = sub.add_parser("refine", help="refine a baseline's labels with masklets (approach 1)")
+    _dataset_args(p)
+    p.add_argument("--pred", type=Path, required=True, help="the baseline's prediction folder")
+    p.add_argument("--masks", type=Path, required=True, help="a masks folder")
+    p.add_argument("--vote", choices=["masklet", "frame"], default="masklet")
+    p.add_argument("--out", type=Path, required=True)
+    p.set_defaults(func=_refine)
 
     p = sub.add_parser("import", help="bring another project's predictions into the layout")
     _dataset_args(p)

@@ -1,7 +1,6 @@
 """Baselines: config building, augmentation, and a two-iteration train + predict on CamVid."""
 import csv
 import json
-import shutil
 
 import numpy as np
 import pytest
@@ -58,21 +57,6 @@ def test_augment_crops_pads_with_ignore_and_keeps_pairs_aligned():
     img, lab = augment(image, label, rng, crop=(10, 10), scale=(1.0, 1.0))
     assert (lab == 255).sum() == 100 - 48  # padded with ignore (flipped or not)
     assert sorted(lab[lab != 255].tolist()) == list(range(48))
-
-
-@pytest.fixture(scope="module")
-def camvid_small(tmp_path_factory, camvid_root):
-    """A CamVid root with a few frames per split, in the real layout."""
-    root = tmp_path_factory.mktemp("camvid_small")
-    picks = {"train": ["0001TP_006690", "0006R0_f00930", "0016E5_00390", "0016E5_00420"],
-             "val": ["0016E5_07959", "0016E5_07961", "0016E5_07963"],
-             "test": ["Seq05VD_f00000", "Seq05VD_f00030"]}
-    for split, stems in picks.items():
-        for folder in (split, f"{split}annot"):
-            (root / folder).mkdir()
-            for stem in stems:
-                shutil.copyfile(camvid_root / folder / f"{stem}.png", root / folder / f"{stem}.png")
-    return root
 
 
 @pytest.mark.parametrize("model, extra", [("fastscnn", []), ("segformer", ["--mit", "b0"])])
