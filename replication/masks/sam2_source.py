@@ -1,0 +1,131 @@
+"""SAM2 masklets: automatic masks on each window's first frame, tracked through the window.
+
+Per window of `window` frames: SAM2's automatic mask generator prompts a `points_per_side`^2
+grid on the first frame (thresholds from params), then the video predictor (`init_state`,
+`add_new_mask`, `propagate_in_video`) tracks every mask through the window, whose frames are
+written as `<index>.jpg` into a temporary folder, as the predictor wants. Uses the real `sam2`
+package (PyPI `sam2==1.1.0`, an unofficial upload of Meta's code) with a config of that package
+and a checkpoint file; it never runs without one (see `load_sam2`).
+"""
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from replication.data.dataset import Dataset
+from replication.data.video import Video
+from replication.masks.store import Masklet, VideoMasklets, encode
+
+
+class MissingCheckpoint(FileNotFoundError):
+    """No SAM2 checkpoint: the SAM2 rows are reported as not run, with this reason."""
+
+
+def load_sam2(config: str, checkpoint: Path, device: str = "auto"):
+    """SAM2 video predictor from a package config (e.g. `configs/sam2.1/sam2.1_hiera_t.yaml`)
+    and a checkpoint file (`{"model": state_dict}`, as Meta publishes them)."""
+    checkpoint = Path(checkpoint)
+    if not checkpoint.is_file():
+        raise MissingCheckpoint(
+            f"{checkpoint}: SAM2 checkpoint not found. Download the official SAM2.1 weights "
+            "(e.g. sam2.1_hiera_tiny.pt from Meta's SAM2 release) to that path, or set "
+            "`sam2.checkpoint` in params.yaml to a local copy")
+    from sam2.build_sam import build_sam2_video_predictor
+
+    from replication.device import pick_device
+
+    dev = pick_device(device)
+    try:
+        predictor = build_sam2_video_predictor(config, str(checkpoint), device=str(dev))
+    except RuntimeError as exc:
+        raise ValueError(f"{checkpoint}: does not fit SAM2 config {config} ({exc}); "
+                         "model size and checkpoint must match") from exc
+    cast_memory_to_query_dtype(predictor)
+    return predictor
+
+
+def cast_memory_to_query_dtype(predictor) -> None:
+    """Fix for sam2 issues #308/#577: the video predictor stores memory features as bfloat16
+    (`maskmem_features.to(torch.bfloat16)`), which only works under CUDA autocast; on CPU (or
+    without autocast) memory attention then fails with "mat1 and mat2 must have the same dtype".
+    Cast the memory (and its positional encoding) to the query's dtype on the way in: the values
+    stay the bfloat16-rounded ones the upstream code stores, so GPU results do not change."""
+    attention = predictor.memory_attention
+    forward = attention.forward
+
+    def forward_in_query_dtype(curr, memory, curr_pos=None, memory_pos=None,
+                               num_obj_ptr_tokens=0):
+        dtype = (curr[0] if isinstance(curr, list) else curr).dtype
+        memory_pos = memory_pos.to(dtype) if memory_pos is not None else None
+        return forward(curr, memory.to(dtype), curr_pos, memory_pos, num_obj_ptr_tokens)
+
+    attention.forward = forward_in_query_dtype
+
+
+@dataclass
+class SAM2Source:
+    config: str
+    checkpoint: Path
+    window: int = 32
+    points_per_side: int = 16
+    pred_iou_thresh: float = 0.6
+    stability_score_thresh: float = 0.8
+    stability_score_offset: float = 0.9
+    max_masklets: int | None = None  # keep the best N per window (fixed counts for FPS runs)
+    device: str = "auto"
+    name: str = "sam2"
+    _predictor: object = field(default=None, repr=False)
+
+    def masklets(self, video: Video, dataset: Dataset) -> VideoMasklets:
+        import torch
+
+        from baselines.frames import read_image
+
+        if self._predictor is None:
+            self._predictor = load_sam2(self.config, self.checkpoint, self.device)
+        generator = self._generator()
+        first = read_image(video.frames[0].image)
+        vm = VideoMasklets(video.name, [f.stem for f in video.frames], *first.shape[:2],
+                           self.name)
+        with torch.inference_mode(), tempfile.TemporaryDirectory() as tmp:
+            for start in range(0, len(video.frames), self.window):
+                images = [read_image(f.image) for f in video.frames[start:start + self.window]]
+                self._track_window(vm, start, images, generator, Path(tmp))
+        return vm
+
+    def _generator(self):
+        from sam2.automatic_mask_generator import SAM2AutomaticMaskGenerator
+
+        return SAM2AutomaticMaskGenerator(
+            self._predictor, points_per_side=self.points_per_side,
+            pred_iou_thresh=self.pred_iou_thresh,
+            stability_score_thresh=self.stability_score_thresh,
+            stability_score_offset=self.stability_score_offset)
+
+    def _track_window(self, vm: VideoMasklets, start: int, images: list[np.ndarray],
+                      generator, tmp: Path) -> None:
+        found = sorted(generator.generate(images[0]), key=lambda m: -m["predicted_iou"])
+        found = found[: self.max_masklets] if self.max_masklets is not None else found
+        if not found:
+            return
+        for old in tmp.glob("*.jpg"):
+            old.unlink()
+        for i, image in enumerate(images):
+            Image.fromarray(image).save(tmp / f"{i:05d}.jpg", quality=95)
+        state = self._predictor.init_state(video_path=str(tmp))
+        for obj_id, mask in enumerate(found):
+            self._predictor.add_new_mask(state, frame_idx=0, obj_id=obj_id,
+                                         mask=mask["segmentation"])
+        rles = [[None] * len(vm.frames) for _ in found]
+        for t, obj_ids, logits in self._predictor.propagate_in_video(state):
+            masks = (logits[:, 0] > 0).cpu().numpy()
+            for i, (obj_id, rle) in enumerate(zip(obj_ids, encode(masks))):
+                if masks[i].any():
+                    rles[obj_id][start + t] = rle
+        self._predictor.reset_state(state)
+        for mask, rle in zip(found, rles):
+            vm.masklets.append(Masklet(len(vm.masklets), float(mask["predicted_iou"]), rle))

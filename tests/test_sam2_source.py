@@ -1,0 +1,92 @@
+"""The SAM2 masklet source with a randomly initialised SAM2.1 hiera-tiny (no weights can be
+downloaded here): built from the sam2 package's own config, saved to a temporary checkpoint and
+loaded through our real loading code. Its masks mean nothing; the code path is what is tested."""
+import numpy as np
+import pytest
+from PIL import Image
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("sam2")
+
+from replication.data.video import Frame, Video  # noqa: E402
+from replication.masks.sam2_source import (  # noqa: E402
+    MissingCheckpoint, SAM2Source, cast_memory_to_query_dtype, load_sam2)
+from tests.test_masks_refine import TinyDataset  # noqa: E402
+
+CONFIG = "configs/sam2.1/sam2.1_hiera_t.yaml"
+
+
+@pytest.fixture(scope="module")
+def random_checkpoint(tmp_path_factory):
+    from hydra import compose
+    from hydra.utils import instantiate
+
+    import sam2  # noqa: F401  (initialises hydra on the package's configs)
+
+    torch.manual_seed(0)
+    model = instantiate(compose(config_name=CONFIG).model, _recursive_=True)
+    path = tmp_path_factory.mktemp("sam2") / "random_sam2.1_hiera_t.pt"
+    torch.save({"model": model.state_dict()}, path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def video(tmp_path_factory, camvid_small):
+    """Three small real frames: 0016E5 val frames, downscaled to 60x80."""
+    root = tmp_path_factory.mktemp("frames")
+    frames = []
+    for i, stem in enumerate(["0016E5_07959", "0016E5_07961", "0016E5_07963"]):
+        image = Image.open(camvid_small / "val" / f"{stem}.png").resize((80, 60))
+        image.save(root / f"{stem}.png")
+        label = Image.open(camvid_small / "valannot" / f"{stem}.png").resize((80, 60), 0)
+        label.save(root / f"{stem}.label.png")
+        frames.append(Frame(stem, root / f"{stem}.png", root / f"{stem}.label.png"))
+    return Video("0016E5", tuple(frames)), TinyDataset(root)
+
+
+def test_missing_checkpoint_says_how_to_supply_one(tmp_path):
+    with pytest.raises(MissingCheckpoint, match="sam2.checkpoint"):
+        load_sam2(CONFIG, tmp_path / "sam2.1_hiera_tiny.pt")
+
+
+def test_checkpoint_of_another_model_is_named(tmp_path, random_checkpoint):
+    state = torch.load(random_checkpoint, weights_only=True)
+    state["model"].pop(next(iter(state["model"])))
+    torch.save(state, tmp_path / "broken.pt")
+    with pytest.raises(ValueError, match="broken.pt: does not fit SAM2 config"):
+        load_sam2(CONFIG, tmp_path / "broken.pt", device="cpu")
+
+
+def test_windows_of_tracked_masklets(random_checkpoint, video):
+    source = SAM2Source(CONFIG, random_checkpoint, window=2, points_per_side=4,
+                        pred_iou_thresh=0.0, stability_score_thresh=0.0, max_masklets=3,
+                        device="cpu")
+    vm = source.masklets(*video)
+    assert vm.frames == ["0016E5_07959", "0016E5_07961", "0016E5_07963"]
+    assert (vm.height, vm.width) == (60, 80) and vm.source == "sam2"
+    assert 0 < len(vm.masklets) <= 6  # at most 3 per window, two windows
+    for m in vm.masklets:
+        present = [t for t, rle in enumerate(m.rle) if rle is not None]
+        assert present and (set(present) <= {0, 1} or present == [2])  # never across windows
+    ids, masks = vm.at_frame(0)
+    assert masks.shape[1:] == (60, 80) and masks.any()
+
+
+def test_memory_attention_takes_bfloat16_memory_after_the_fix(random_checkpoint):
+    """sam2 #308/#577: the video predictor stores memory features as bfloat16; memory attention
+    then fails on CPU whenever no float32 object pointers are concatenated to them (reverse
+    tracking, objects added on later frames). The fix casts memory to the query's dtype."""
+    from sam2.build_sam import build_sam2_video_predictor
+
+    predictor = build_sam2_video_predictor(CONFIG, str(random_checkpoint), device="cpu")
+    g = torch.Generator().manual_seed(0)
+    curr, curr_pos = torch.randn(2, 4096, 1, 256, generator=g)
+    memory, memory_pos = torch.randn(2, 4096, 1, 64, generator=g)
+    stored = memory.to(torch.bfloat16)
+    with torch.inference_mode():
+        with pytest.raises(RuntimeError, match="same dtype"):
+            predictor.memory_attention(curr, stored, curr_pos, memory_pos, 0)
+        want = predictor.memory_attention(curr, stored.float(), curr_pos, memory_pos, 0)
+        cast_memory_to_query_dtype(predictor)
+        got = predictor.memory_attention(curr, stored, curr_pos, memory_pos, 0)
+    assert got.dtype == torch.float32 and torch.equal(got, want)
