@@ -99,8 +99,17 @@ def _masks(args: argparse.Namespace) -> None:
 
     if args.source == "oracle":
         source = Oracle(window=args.window)
-    else:
+    elif args.source == "superpixel":
         source = Superpixel(scale=args.scale, sigma=args.sigma, min_size=args.min_size)
+    else:
+        from replication.masks.sam2_source import SAM2Source
+
+        source = SAM2Source(
+            args.sam2_config, args.sam2_checkpoint, window=args.window,
+            points_per_side=args.points_per_side, pred_iou_thresh=args.pred_iou_thresh,
+            stability_score_thresh=args.stability_score_thresh,
+            stability_score_offset=args.stability_score_offset, max_masklets=args.max_masklets,
+            device=args.device)
     index, count = (int(x) for x in args.shard.split("/"))
     stats = generate(source, _dataset(args), args.splits, args.out, shard=(index, count))
     print(f"{args.source}: {stats['made']} videos made, {stats['already_done']} already done "
@@ -188,9 +197,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("masks", help="class-agnostic masklets of every video, one file each")
     _dataset_args(p)
-    p.add_argument("--source", choices=["oracle", "superpixel"], required=True)
+    p.add_argument("--source", choices=["oracle", "superpixel", "sam2"], required=True)
     p.add_argument("--out", type=Path, required=True, help="folder of <video>.json.gz")
-    p.add_argument("--window", type=int, default=32, help="oracle: frames linked per window")
+    p.add_argument("--window", type=int, default=32, help="sam2, oracle: frames per window")
+    p.add_argument("--sam2-config", default="configs/sam2.1/sam2.1_hiera_t.yaml",
+                   help="sam2: a config of the sam2 package")
+    p.add_argument("--sam2-checkpoint", type=Path, default=Path("checkpoints/sam2.1_hiera_tiny.pt"))
+    p.add_argument("--points-per-side", type=int, default=16, help="sam2: prompt grid")
+    p.add_argument("--pred-iou-thresh", type=float, default=0.6)
+    p.add_argument("--stability-score-thresh", type=float, default=0.8)
+    p.add_argument("--stability-score-offset", type=float, default=0.9)
+    p.add_argument("--max-masklets", type=int, help="sam2: keep the best N per window")
+    p.add_argument("--device", default="auto")
     p.add_argument("--scale", type=float, default=200.0, help="superpixel: Felzenszwalb scale")
     p.add_argument("--sigma", type=float, default=0.8, help="superpixel: pre-smoothing")
     p.add_argument("--min-size", type=int, default=200, help="superpixel: smallest segment")

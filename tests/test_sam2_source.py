@@ -90,3 +90,13 @@ def test_memory_attention_takes_bfloat16_memory_after_the_fix(random_checkpoint)
         cast_memory_to_query_dtype(predictor)
         got = predictor.memory_attention(curr, stored, curr_pos, memory_pos, 0)
     assert got.dtype == torch.float32 and torch.equal(got, want)
+
+
+def test_cli_without_checkpoint_fails_clearly(tmp_path, camvid_small, capsys):
+    from replication.cli import main
+
+    code = main(["masks", "--source", "sam2", "--dataset", "camvid", "--root", str(camvid_small),
+                 "--splits", "test", "--sam2-checkpoint", str(tmp_path / "missing.pt"),
+                 "--out", str(tmp_path / "masks")])
+    assert code == 1 and "missing.pt: SAM2 checkpoint not found" in capsys.readouterr().err
+    assert not (tmp_path / "masks").exists()
