@@ -32,19 +32,19 @@ def refine_video(preds: list[np.ndarray], vm: VideoMasklets, num_classes: int,
     if len(preds) != len(vm.frames):
         raise ValueError(f"{vm.video}: {len(preds)} baseline frames for {len(vm.frames)} "
                          "masklet frames")
-    per_frame = [vm.at_frame(t) for t in range(len(preds))]
+    # two passes that decode each frame's masks when needed: holding every decoded mask of a
+    # video at once would cost n_masklets x frames x H x W bytes
     votes = np.zeros((len(vm.masklets), num_classes), np.int64)
-    frame_votes = []
-    for pred, (ids, masks) in zip(preds, per_frame):
+    for t, pred in enumerate(preds):
         if pred.shape != (vm.height, vm.width):
             raise ValueError(f"{vm.video}: baseline frame {pred.shape} vs masklets "
                              f"{(vm.height, vm.width)}")
-        counts = _histograms(pred, masks, num_classes)
-        frame_votes.append(counts)
-        np.add.at(votes, ids, counts)
+        ids, masks = vm.at_frame(t)
+        np.add.at(votes, ids, _histograms(pred, masks, num_classes))
     refined = []
-    for pred, (ids, masks), counts in zip(preds, per_frame, frame_votes):
-        tally = votes[ids] if vote == "masklet" else counts
+    for t, pred in enumerate(preds):
+        ids, masks = vm.at_frame(t)
+        tally = votes[ids] if vote == "masklet" else _histograms(pred, masks, num_classes)
         classes = tally.argmax(1).astype(np.uint8)
         out = pred.copy()
         for j in np.argsort(-masks.sum((1, 2)), kind="stable"):  # largest first
