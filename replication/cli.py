@@ -33,6 +33,12 @@ def _evaluate(args: argparse.Namespace) -> None:
                    strict_vc=args.strict_vc, progress=not args.quiet)
     if args.dataset:
         result = evaluate_dataset(args.pred, _dataset(args), args.splits, **options)
+        if result.get("status") == "not run":
+            write_json(args.out, result)
+            if args.metrics:
+                write_json(args.metrics, {"status": "not run"})
+            print(f"{args.pred}: not run ({result['reason']}) -> {args.out}")
+            return
         headline = {s: result[s] for s in args.splits}
     else:
         if args.gt is None or args.num_classes is None:
@@ -95,7 +101,11 @@ def _import(args: argparse.Namespace) -> None:
 
 
 def _masks(args: argparse.Namespace) -> None:
-    from replication.masks.sources import Oracle, Superpixel, generate
+    from replication.atomic import write_json
+    from replication.masks.sam2_source import MissingCheckpoint
+    from replication.masks.sources import Oracle, Superpixel, generate, split_videos
+    from replication.masks.stats import masklet_stats
+    from replication.not_run import mark_not_run
 
     if args.source == "oracle":
         source = Oracle(window=args.window)
@@ -111,9 +121,38 @@ def _masks(args: argparse.Namespace) -> None:
             stability_score_offset=args.stability_score_offset, max_masklets=args.max_masklets,
             device=args.device)
     index, count = (int(x) for x in args.shard.split("/"))
-    stats = generate(source, _dataset(args), args.splits, args.out, shard=(index, count))
-    print(f"{args.source}: {stats['made']} videos made, {stats['already_done']} already done "
+    dataset = _dataset(args)
+    try:
+        done = generate(source, dataset, args.splits, args.out, shard=(index, count))
+    except MissingCheckpoint as exc:
+        if not args.record_missing_checkpoint:
+            raise
+        record = mark_not_run(args.out, str(exc), "supply the checkpoint (see the reason) and "
+                              "run the masks stage again (`dvc repro`)")
+        if args.stats:
+            write_json(args.stats, {"source": args.source, **record})
+        print(f"{args.source}: not run, no checkpoint ({exc}) -> {args.out}")
+        return
+    print(f"{args.source}: {done['made']} videos made, {done['already_done']} already done "
           f"-> {args.out}")
+    if args.stats:
+        stats = masklet_stats(args.out, split_videos(dataset, args.splits)[index::count])
+        write_json(args.stats, stats)
+        print(f"{stats['masklets_per_frame']['mean']} masklets per frame, coverage "
+              f"{stats['coverage']:.1%}, {stats['fps']} frames/s -> {args.stats}")
+
+
+def _sam2_checkpoint(args: argparse.Namespace) -> None:
+    from replication.atomic import write_json
+    from replication.masks.checkpoint import obtain_checkpoint
+
+    record = obtain_checkpoint(args.dest, args.url, args.config, sha256=args.sha256,
+                               timeout=args.timeout)
+    write_json(args.record, record)
+    if record["available"]:
+        print(f"{args.dest}: SAM2 checkpoint ok (sha256 {record['sha256']}) -> {args.record}")
+    else:
+        print(f"{args.dest}: no SAM2 checkpoint: {record['reason']}\nto fix: {record['fix']}")
 
 
 def _refine(args: argparse.Namespace) -> None:
@@ -121,8 +160,12 @@ def _refine(args: argparse.Namespace) -> None:
 
     info = refine_predictions(args.pred, args.masks, _dataset(args), args.splits, args.out,
                               vote=args.vote)
+    if info.get("status") == "not run":
+        print(f"not run ({info['reason']}) -> {args.out}")
+        return
     print(f"refined {info['frames']} frames ({info['masklets_per_frame']} masklets per frame) "
-          f"at {info['fps']:.1f} frames/s -> {args.out}")
+          f"at {info['fps_parts']['refiner']:.1f} frames/s (whole method {info['fps']:.2f}) "
+          f"-> {args.out}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -213,7 +256,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sigma", type=float, default=0.8, help="superpixel: pre-smoothing")
     p.add_argument("--min-size", type=int, default=200, help="superpixel: smallest segment")
     p.add_argument("--shard", default="0/1", help="I/N: do every N-th video from the I-th")
+    p.add_argument("--stats", type=Path, help="also write masklet statistics (JSON) here")
+    p.add_argument("--record-missing-checkpoint", action="store_true",
+                   help="sam2 without a checkpoint: mark the output 'not run' instead of failing")
     p.set_defaults(func=_masks)
+
+    p = sub.add_parser("sam2-checkpoint", help="take or download a SAM2 checkpoint, verify it, "
+                       "and record it (or why there is none)")
+    p.add_argument("--dest", type=Path, required=True, help="where the checkpoint is or goes")
+    p.add_argument("--url", required=True, help="official download URL")
+    p.add_argument("--config", required=True, help="its sam2 package config")
+    p.add_argument("--sha256", help="pinned hash to verify against")
+    p.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for the server")
+    p.add_argument("--record", type=Path, required=True, help="JSON record to write")
+    p.set_defaults(func=_sam2_checkpoint)
 
     p = sub.add_parser("refine", help="refine a baseline's labels with masklets (approach 1)")
     _dataset_args(p)

@@ -37,3 +37,17 @@ def camvid_small(tmp_path_factory, camvid_root):
             for stem in stems:
                 shutil.copyfile(camvid_root / folder / f"{stem}.png", root / folder / f"{stem}.png")
     return root
+
+
+SAM2_CONFIG = "configs/sam2.1/sam2.1_hiera_t.yaml"
+
+
+@pytest.fixture(scope="session")
+def random_checkpoint(tmp_path_factory):
+    """A randomly initialised SAM2.1 hiera-tiny checkpoint (no weights can be downloaded here):
+    built from the sam2 package's own config; its masks mean nothing, the code path is tested."""
+    pytest.importorskip("sam2")
+    from replication.masks.checkpoint import write_random_checkpoint
+
+    path = tmp_path_factory.mktemp("sam2") / "random_sam2.1_hiera_t.pt"
+    return write_random_checkpoint(SAM2_CONFIG, path)

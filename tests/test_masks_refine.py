@@ -31,7 +31,7 @@ def box(shape, ys, xs):
 def test_store_round_trip_and_errors(tmp_path):
     a = box((4, 5), slice(1, 3), slice(0, 2))
     vm = masklets(2, [a, None], [None, ~a])
-    path = masklet_path(tmp_path, "v")
+    path = masklet_path(tmp_path, "val", "v")
     save(path, vm)
     back = load(path)
     assert back.frames == ["f0", "f1"] and len(back.masklets) == 2
@@ -43,6 +43,23 @@ def test_store_round_trip_and_errors(tmp_path):
         load(path)
     with pytest.raises(FileNotFoundError, match="run the masks stage"):
         load(tmp_path / "none.json.gz")
+
+
+def test_stats_count_masklets_union_coverage_and_speed(tmp_path):
+    from replication.masks.stats import masklet_stats
+
+    a = box((4, 5), slice(0, 2), slice(0, 5))  # 10 px
+    b = box((4, 5), slice(1, 3), slice(0, 5))  # 10 px, 5 of them shared with a
+    vm = masklets(3, [a, a, None], [b, None, None], [None, None, None])
+    vm.seconds = 1.5
+    save(masklet_path(tmp_path, "val", "v"), vm)
+    video = Video("v", tuple(Frame(f"f{t}", None, None) for t in range(3)))
+    stats = masklet_stats(tmp_path, [("val", video)])
+    assert stats["masklets"] == 3 and stats["frames"] == 3
+    assert stats["masklets_per_frame"] == {"mean": 1.0, "median": 1.0, "max": 2}
+    assert stats["frames_per_masklet"] == pytest.approx((2 + 1 + 0) / 3, abs=0.01)
+    assert stats["coverage"] == pytest.approx((15 / 20 + 10 / 20 + 0) / 3, abs=1e-4)
+    assert stats["seconds"] == 1.5 and stats["fps"] == 2.0
 
 
 def test_masklet_vote_spans_frames_and_frame_vote_does_not():
@@ -129,11 +146,14 @@ def test_generate_resumes_and_shards(tmp_path):
     ds = TinyDataset(tmp_path / "data")
     out = tmp_path / "masks"
     assert generate(Oracle(), ds, ["val"], out, shard=(1, 2))["made"] == 1  # only "b"
-    assert [p.name for p in out.iterdir()] == ["b.json.gz"]
-    masklet_path(out, "b").write_bytes(b"truncated")  # an unreadable file is made again
+    assert [p.name for p in (out / "val").iterdir()] == ["b.json.gz"]
+    masklet_path(out, "val", "b").write_bytes(b"truncated")  # an unreadable file is made again
     stats = generate(Oracle(), ds, ["val"], out)
     assert stats == {"videos": 3, "made": 3, "already_done": 0}
     assert generate(Oracle(), ds, ["val"], out) == {"videos": 3, "made": 0, "already_done": 3}
+    # videos of the same name in two splits (CamVid's 0016E5) are two files, not one
+    assert generate(Oracle(), ds, ["val", "test"], out)["made"] == 3
+    assert masklet_path(out, "test", "a").is_file()
 
 
 def test_superpixels_follow_colour_regions_one_frame_each(tmp_path):
@@ -165,12 +185,20 @@ def test_oracle_refiner_improves_a_degraded_labelling_end_to_end(tmp_path, camvi
     root = ["--dataset", "camvid", "--root", str(camvid_small)]
     pred, masks, refined = tmp_path / "pred", tmp_path / "masks", tmp_path / "refined"
     assert main(["degrade", *root, "--out", str(pred), "--downscale", "8", "--jitter", "3"]) == 0
-    assert main(["masks", *root, "--source", "oracle", "--out", str(masks)]) == 0
-    assert sorted(p.name for p in masks.iterdir()) == ["0016E5.json.gz", "Seq05VD.json.gz"]
+    assert main(["masks", *root, "--source", "oracle", "--out", str(masks),
+                 "--stats", str(tmp_path / "stats.json")]) == 0
+    assert sorted(str(p.relative_to(masks)) for p in masks.rglob("*.gz")) == [
+        "test/Seq05VD.json.gz", "val/0016E5.json.gz"]
+    stats = json.loads((tmp_path / "stats.json").read_text())
+    assert stats["frames"] == 5 and stats["source"] == "oracle"
+    assert 0.9 < stats["coverage"] < 1  # all but the void pixels
     assert main(["refine", *root, "--pred", str(pred), "--masks", str(masks),
                  "--out", str(refined)]) == 0
     info = json.loads((refined / "inference.json").read_text())
-    assert info["frames"] == 5 and info["masklets_per_frame"] > 10 and info["vote"] == "masklet"
+    assert info["frames"] == 5 and info["vote"] == "masklet"
+    assert info["masklets_per_frame"] == stats["masklets_per_frame"]["mean"] > 10
+    # degraded GT has no inference time and oracle masks come from the GT: the refiner alone
+    assert list(info["fps_parts"]) == ["refiner"] and info["fps"] == info["fps_parts"]["refiner"]
     scores = {}
     for name, folder in (("degraded", pred), ("refined", refined)):
         out = tmp_path / f"{name}.json"

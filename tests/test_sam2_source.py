@@ -11,23 +11,8 @@ pytest.importorskip("sam2")
 from replication.data.video import Frame, Video  # noqa: E402
 from replication.masks.sam2_source import (  # noqa: E402
     MissingCheckpoint, SAM2Source, cast_memory_to_query_dtype, load_sam2)
+from tests.conftest import SAM2_CONFIG as CONFIG  # noqa: E402
 from tests.test_masks_refine import TinyDataset  # noqa: E402
-
-CONFIG = "configs/sam2.1/sam2.1_hiera_t.yaml"
-
-
-@pytest.fixture(scope="module")
-def random_checkpoint(tmp_path_factory):
-    from hydra import compose
-    from hydra.utils import instantiate
-
-    import sam2  # noqa: F401  (initialises hydra on the package's configs)
-
-    torch.manual_seed(0)
-    model = instantiate(compose(config_name=CONFIG).model, _recursive_=True)
-    path = tmp_path_factory.mktemp("sam2") / "random_sam2.1_hiera_t.pt"
-    torch.save({"model": model.state_dict()}, path)
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +30,7 @@ def video(tmp_path_factory, camvid_small):
 
 
 def test_missing_checkpoint_says_how_to_supply_one(tmp_path):
-    with pytest.raises(MissingCheckpoint, match="sam2.checkpoint"):
+    with pytest.raises(MissingCheckpoint, match="under `sam2:` in params.yaml"):
         load_sam2(CONFIG, tmp_path / "sam2.1_hiera_tiny.pt")
 
 

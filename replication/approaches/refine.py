@@ -8,6 +8,7 @@ do not vote, and a masklet with no vote leaves its pixels as they were.
 """
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -18,8 +19,10 @@ from replication.atomic import write_json
 from replication.data.dataset import Dataset
 from replication.data.labels import read_label, write_label
 from replication.data.video import IGNORE, INFERENCE_FILE, prediction_path
-from replication.masks.store import VideoMasklets, load, masklet_path
+from replication.masks.sources import split_videos
+from replication.masks.store import VideoMasklets, load_for_video
 from replication.metrics.evaluate import check_predictions_exist
+from replication.not_run import mark_not_run, not_run
 
 VOTES = ("masklet", "frame")
 
@@ -40,21 +43,25 @@ def refine_video(preds: list[np.ndarray], vm: VideoMasklets, num_classes: int,
             raise ValueError(f"{vm.video}: baseline frame {pred.shape} vs masklets "
                              f"{(vm.height, vm.width)}")
         ids, masks = vm.at_frame(t)
-        np.add.at(votes, ids, _histograms(pred, masks, num_classes))
+        np.add.at(votes, ids, label_histograms(pred, masks, num_classes))
     refined = []
     for t, pred in enumerate(preds):
         ids, masks = vm.at_frame(t)
-        tally = votes[ids] if vote == "masklet" else _histograms(pred, masks, num_classes)
-        classes = tally.argmax(1).astype(np.uint8)
-        out = pred.copy()
-        for j in np.argsort(-masks.sum((1, 2)), kind="stable"):  # largest first
-            if tally[j].any():
-                out[masks[j]] = classes[j]
-        refined.append(out)
+        tally = votes[ids] if vote == "masklet" else label_histograms(pred, masks, num_classes)
+        voted = tally.any(1)  # a masklet without votes leaves its pixels as they were
+        refined.append(paint(pred.copy(), masks[voted], tally[voted].argmax(1).astype(np.uint8)))
     return refined
 
 
-def _histograms(pred: np.ndarray, masks: np.ndarray, num_classes: int) -> np.ndarray:
+def paint(out: np.ndarray, masks: np.ndarray, classes: np.ndarray) -> np.ndarray:
+    """Paint `classes` into `out` inside boolean `masks` (n, H, W), largest first, so smaller
+    masks end on top (ties: the later mask on top)."""
+    for j in np.argsort(-masks.sum((1, 2)), kind="stable"):
+        out[masks[j]] = classes[j]
+    return out
+
+
+def label_histograms(pred: np.ndarray, masks: np.ndarray, num_classes: int) -> np.ndarray:
     """(n, num_classes) label counts inside each mask: one matrix product, 255 not counted."""
     onehot = np.zeros((pred.size, num_classes), np.float32)
     valid = pred.ravel() != IGNORE
@@ -64,28 +71,52 @@ def _histograms(pred: np.ndarray, masks: np.ndarray, num_classes: int) -> np.nda
 
 def refine_predictions(pred_dir: Path, masks_dir: Path, dataset: Dataset, splits: list[str],
                        out_dir: Path, *, vote: str = "masklet") -> dict:
-    """Refine a baseline's prediction folder with a masklet folder, video by video."""
-    seconds, frames, masklets_seen = 0.0, 0, 0
-    videos = [v for s in splits for v in dataset.videos(s)]
-    check_predictions_exist(videos, Path(pred_dir))
-    for video in tqdm(videos, desc=f"refine {Path(out_dir).name}", unit="video"):
-        vm = load(masklet_path(masks_dir, video.name))
-        if vm.frames != [f.stem for f in video.frames]:
-            raise ValueError(f"{masklet_path(masks_dir, video.name)}: frames differ from video "
-                             f"{video.name} of {dataset.name}; re-run the masks stage")
+    """Refine a baseline's prediction folder with a masklet folder, video by video. Writes the
+    timing to `inference.json`: `fps` is the whole method (baseline inference + masklets +
+    refiner, per frame), with each part beside it. Masks or baseline that did not run (see
+    replication.not_run) make the output "not run" too, with their reason."""
+    record = not_run(masks_dir) or not_run(pred_dir)
+    if record:
+        return mark_not_run(out_dir, record["reason"], record["fix"])
+    seconds, frames, masklets_seen, mask_seconds = 0.0, 0, 0, []
+    videos = split_videos(dataset, splits)
+    check_predictions_exist([v for _, v in videos], Path(pred_dir))
+    for split, video in tqdm(videos, desc=f"refine {Path(out_dir).name}", unit="video"):
+        vm = load_for_video(masks_dir, split, video)
         preds = [read_label(prediction_path(pred_dir, video, f)) for f in video.frames]
         start = time.perf_counter()
         refined = refine_video(preds, vm, dataset.num_classes, vote)
         seconds += time.perf_counter() - start
         frames += len(preds)
-        masklets_seen += sum(m.rle[t] is not None for m in vm.masklets for t in range(len(preds)))
+        masklets_seen += sum(len(vm.present(t)) for t in range(len(preds)))
+        mask_seconds.append(None if vm.source == "oracle" else vm.seconds)
         for frame, label in zip(video.frames, refined):
             write_label(prediction_path(out_dir, video, frame), label)
+    parts = {"baseline": _baseline_seconds(pred_dir, frames),
+             "masks": None if None in mask_seconds else sum(mask_seconds), "refiner": seconds}
     info = {"vote": vote, "masks": str(masks_dir), "baseline": str(pred_dir), "frames": frames,
-            "masklets_per_frame": round(masklets_seen / frames, 2),
-            "seconds": round(seconds, 3), "fps": round(frames / seconds, 3),
-            "device": "cpu (numpy)",
-            "timing": "the refiner alone (votes and painting); mask generation and the "
-                      "baseline's inference are not included"}
+            "masklets_per_frame": round(masklets_seen / frames, 2), "device": "cpu (numpy)",
+            **timing(frames, parts, "votes and painting (numpy, CPU)")}
     write_json(Path(out_dir) / INFERENCE_FILE, info)
     return info
+
+
+def timing(frames: int, parts: dict[str, float | None], own: str) -> dict:
+    """Speed record of a method made of parts (seconds each; None: untimed or made from the
+    ground truth, so not counted): `fps` of the whole, `fps_parts` of each; `own` says what
+    the method's own last part times."""
+    timed = {k: v for k, v in parts.items() if v is not None}
+    untimed = [k for k, v in parts.items() if v is None]
+    return {"seconds": {k: round(v, 3) for k, v in timed.items()},
+            "fps": round(frames / sum(timed.values()), 3),
+            "fps_parts": {k: round(frames / v, 3) for k, v in timed.items()},
+            "timing": f"per-frame time of {' + '.join(timed)}; {list(parts)[-1]}: {own}"
+                      + (f"; not counted: {', '.join(untimed)} (untimed or made from the "
+                         "ground truth)" if untimed else "")}
+
+
+def _baseline_seconds(pred_dir: Path, frames: int) -> float | None:
+    """The baseline's inference time for `frames` frames, from its inference record."""
+    path = Path(pred_dir) / INFERENCE_FILE
+    fps = json.loads(path.read_text()).get("fps") if path.is_file() else None
+    return frames / fps if fps else None

@@ -32,8 +32,8 @@ def load_sam2(config: str, checkpoint: Path, device: str = "auto"):
     if not checkpoint.is_file():
         raise MissingCheckpoint(
             f"{checkpoint}: SAM2 checkpoint not found. Download the official SAM2.1 weights "
-            "(e.g. sam2.1_hiera_tiny.pt from Meta's SAM2 release) to that path, or set "
-            "`sam2.checkpoint` in params.yaml to a local copy")
+            "(e.g. sam2.1_hiera_tiny.pt from Meta's SAM2 release) to that path, or point "
+            "the model's `checkpoint` under `sam2:` in params.yaml at a local copy")
     from sam2.build_sam import build_sam2_video_predictor
 
     from replication.device import pick_device

@@ -6,6 +6,7 @@ one atomic file per video, skipping videos already done (so an interrupted run r
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,10 +80,10 @@ def generate(source, dataset: Dataset, splits: list[str], out_dir: Path, *,
              shard: tuple[int, int] = (0, 1)) -> dict:
     """Write `<out_dir>/<video>.json.gz` for the videos of this shard; returns statistics."""
     index, count = shard
-    videos = [v for s in splits for v in dataset.videos(s)][index::count]
+    videos = split_videos(dataset, splits)[index::count]
     done = made = 0
-    for video in tqdm(videos, desc=f"masks {source.name}", unit="video"):
-        path = masklet_path(out_dir, video.name)
+    for split, video in tqdm(videos, desc=f"masks {source.name}", unit="video"):
+        path = masklet_path(out_dir, split, video.name)
         if path.is_file():
             try:
                 load(path)
@@ -90,9 +91,16 @@ def generate(source, dataset: Dataset, splits: list[str], out_dir: Path, *,
                 continue
             except ValueError:
                 pass  # unreadable: make it again
-        save(path, source.masklets(video, dataset))
+        start = time.perf_counter()
+        vm = source.masklets(video, dataset)
+        vm.seconds = round(time.perf_counter() - start, 3)
+        save(path, vm)
         made += 1
     return {"videos": len(videos), "made": made, "already_done": done}
+
+
+def split_videos(dataset: Dataset, splits: list[str]) -> list[tuple[str, Video]]:
+    return [(split, video) for split in splits for video in dataset.videos(split)]
 
 
 def _empty(video: Video, dataset: Dataset, source: str) -> VideoMasklets:

@@ -1,6 +1,7 @@
-"""Masklet files: one gzipped JSON per video, SA-V style, written atomically.
+"""Masklet files: one gzipped JSON per video (`<root>/<split>/<video>.json.gz`), SA-V style, written atomically.
 
     {"video": "0016E5", "frames": [stems...], "height": 360, "width": 480, "source": "oracle",
+     "seconds": 1.9,  # time the source took for this video (absent in files from elsewhere)
      "masklets": [{"id": 0, "score": 1.0, "rle": [COCO RLE or null, one per frame]}, ...]}
 
 RLEs are pycocotools' compressed RLE with `counts` as a string.
@@ -33,10 +34,24 @@ class VideoMasklets:
     width: int
     source: str
     masklets: list[Masklet] = field(default_factory=list)
+    seconds: float | None = None
+    _index: tuple | None = field(default=None, repr=False, compare=False)  # (n masklets, by frame)
+
+    def present(self, t: int) -> list[int]:
+        """Indices (into `masklets`) of the masklets present at frame `t` (indexed on first use,
+        re-indexed when masklets were appended since)."""
+        if self._index is None or self._index[0] != len(self.masklets):
+            by_frame = [[] for _ in self.frames]
+            for i, m in enumerate(self.masklets):
+                for u, rle in enumerate(m.rle):
+                    if rle is not None:
+                        by_frame[u].append(i)
+            self._index = (len(self.masklets), by_frame)
+        return self._index[1][t]
 
     def at_frame(self, t: int) -> tuple[np.ndarray, np.ndarray]:
         """Indices (into `masklets`) present at frame `t` and their masks (n, H, W) bool."""
-        present = [i for i, m in enumerate(self.masklets) if m.rle[t] is not None]
+        present = self.present(t)
         if not present:
             return np.zeros(0, np.intp), np.zeros((0, self.height, self.width), bool)
         masks = mask_utils.decode([self.masklets[i].rle[t] for i in present])
@@ -51,17 +66,29 @@ def encode(masks: np.ndarray) -> list[dict]:
     return [{"size": r["size"], "counts": r["counts"].decode("ascii")} for r in rles]
 
 
-def masklet_path(root: Path, video: str) -> Path:
-    return Path(root) / f"{video}.json.gz"
+def masklet_path(root: Path, split: str, video: str) -> Path:
+    """`<root>/<split>/<video>.json.gz`: a dataset's splits may hold different frames of
+    videos of the same name (CamVid's 0016E5 is in train, val and test)."""
+    return Path(root) / split / f"{video}.json.gz"
 
 
 def save(path: Path, vm: VideoMasklets) -> None:
     doc = {"video": vm.video, "frames": vm.frames, "height": vm.height, "width": vm.width,
-           "source": vm.source,
+           "source": vm.source, "seconds": vm.seconds,
            "masklets": [{"id": m.id, "score": m.score, "rle": m.rle} for m in vm.masklets]}
     with atomic_path(path) as tmp:
         with gzip.open(tmp, "wt") as fh:
             json.dump(doc, fh)
+
+
+def load_for_video(root: Path, split: str, video) -> VideoMasklets:
+    """The masklets of a dataset video, checked to cover exactly its frames."""
+    path = masklet_path(root, split, video.name)
+    vm = load(path)
+    if vm.frames != [f.stem for f in video.frames]:
+        raise ValueError(f"{path}: frames differ from video {video.name} ({split}); re-run the "
+                         "masks stage")
+    return vm
 
 
 def load(path: Path) -> VideoMasklets:
@@ -75,7 +102,7 @@ def load(path: Path) -> VideoMasklets:
             doc = json.load(fh)
         vm = VideoMasklets(doc["video"], doc["frames"], doc["height"], doc["width"],
                            doc["source"], [Masklet(m["id"], m["score"], m["rle"])
-                                           for m in doc["masklets"]])
+                                           for m in doc["masklets"]], doc.get("seconds"))
     except (OSError, EOFError, ValueError, KeyError, TypeError) as exc:
         raise ValueError(f"{path}: not a readable masklet file ({exc}); delete it and re-run "
                          "the masks stage") from exc

@@ -17,6 +17,7 @@ from replication.data.labels import read_label
 from replication.data.video import (IGNORE, INFERENCE_FILE, Frame, Video, folder_videos,
                                     prediction_path)
 from replication.metrics.evaluator import StreamingEvaluator
+from replication.not_run import not_run
 
 
 class EvaluationError(ValueError):
@@ -60,8 +61,13 @@ def evaluate_folders(pred_dir: Path, gt_dir: Path, num_classes: int, **options) 
 
 
 def evaluate_dataset(pred_dir: Path, dataset: Dataset, splits: list[str], **options) -> dict:
-    """Score predictions of each split of a dataset; one summary per split."""
-    results = {"pred": str(pred_dir), "dataset": dataset.name, **_inference(pred_dir)}
+    """Score predictions of each split of a dataset; one summary per split (or the folder's
+    not-run record: see replication.not_run)."""
+    results = {"pred": str(pred_dir), "dataset": dataset.name}
+    record = not_run(pred_dir)
+    if record:
+        return {**results, **record}
+    results.update(_inference(pred_dir))
     for split in splits:
         results[split] = evaluate_videos(dataset.videos(split), dataset.load_label, pred_dir,
                                          dataset.classes, **options)

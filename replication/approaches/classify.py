@@ -1,0 +1,234 @@
+"""Approach 2, SAM2 as a standalone segmentor: masklets + pooled features + a small classifier.
+
+Training: every train-split masklet is labelled with its majority ground-truth class (skipped when
+the majority is ignore or its purity, the majority's share of the masklet's labelled pixels, is
+below `min_purity`), its pooled feature vector standardised, and an MLP trained with
+cross-entropy (optionally ENet class weights over the masklets). Prediction paints each masklet
+with its class, smallest over largest; pixels no masklet covers take the class of the nearest
+covered pixel (`fill="nearest"`) or stay 255 (`fill="ignore"`). No semantic network runs at
+inference, unless the features are a baseline's (the ablation).
+"""
+from __future__ import annotations
+
+import csv
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+from scipy import ndimage
+from tqdm import tqdm
+
+from replication.approaches.features import masklet_features
+from replication.approaches.refine import label_histograms, paint, timing
+from replication.atomic import atomic_path, write_json
+from replication.data.dataset import Dataset
+from replication.data.images import read_image
+from replication.data.labels import write_label
+from replication.data.video import IGNORE, INFERENCE_FILE, prediction_path
+from replication.masks.sources import split_videos
+from replication.masks.store import VideoMasklets, load_for_video
+
+FORMAT = "vss-masklet-classifier-1"
+FILLS = ("nearest", "ignore")
+
+
+@dataclass
+class Settings:
+    hidden: tuple[int, ...] = (256,)
+    dropout: float = 0.1
+    epochs: int = 60
+    lr: float = 1e-3
+    batch: int = 256
+    weight_decay: float = 1e-4
+    min_purity: float = 0.5
+    class_weighting: bool = True
+    per: str = "masklet"
+    seed: int = 0
+
+
+def masklet_targets(vm: VideoMasklets, labels: list[np.ndarray], num_classes: int):
+    """Majority ground-truth class (ties: the lowest id) and purity of every masklet over all its
+    frames; the class is 255 where ignore pixels outnumber the majority class."""
+    counts = np.zeros((len(vm.masklets), num_classes), np.int64)
+    area = np.zeros(len(vm.masklets), np.int64)
+    for t, label in enumerate(labels):
+        ids, masks = vm.at_frame(t)
+        counts[ids] += label_histograms(label, masks, num_classes)
+        area[ids] += masks.sum((1, 2))
+    majority = counts.argmax(1)
+    top = counts.max(1)
+    ignored = area - counts.sum(1)
+    classes = np.where((top > 0) & (top >= ignored), majority, IGNORE).astype(np.uint8)
+    purity = np.divide(top, counts.sum(1), out=np.zeros(len(top)), where=counts.sum(1) > 0)
+    return classes, purity
+
+
+def build_mlp(in_dim: int, num_classes: int, hidden: tuple[int, ...], dropout: float):
+    import torch.nn as nn
+
+    layers, dim = [], in_dim
+    for width in hidden:
+        layers += [nn.Linear(dim, width), nn.ReLU(), nn.Dropout(dropout)]
+        dim = width
+    return nn.Sequential(*layers, nn.Linear(dim, num_classes))
+
+
+def train_mlp(x: np.ndarray, y: np.ndarray, num_classes: int, settings: Settings):
+    """An MLP fitted to standardised `x` -> `y` with AdamW; returns (model, mean, std, curve)."""
+    import torch
+
+    torch.manual_seed(settings.seed)
+    rng = np.random.default_rng(settings.seed)
+    mean, std = x.mean(0), x.std(0) + 1e-6
+    xt = torch.from_numpy((x - mean) / std).float()
+    yt = torch.from_numpy(y.astype(np.int64))
+    weight = None
+    if settings.class_weighting:
+        freq = np.bincount(y, minlength=num_classes) / len(y)
+        weight = torch.from_numpy(1 / np.log(1.02 + freq)).float()  # ENet weights
+    model = build_mlp(x.shape[1], num_classes, settings.hidden, settings.dropout)
+    optimiser = torch.optim.AdamW(model.parameters(), lr=settings.lr,
+                                  weight_decay=settings.weight_decay)
+    loss_fn = torch.nn.CrossEntropyLoss(weight=weight)
+    curve = []
+    for epoch in range(1, settings.epochs + 1):
+        model.train()
+        order = torch.from_numpy(rng.permutation(len(xt)))
+        total = 0.0
+        for batch in order.split(settings.batch):
+            loss = loss_fn(model(xt[batch]), yt[batch])
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+            total += float(loss) * len(batch)
+        model.eval()
+        with torch.no_grad():
+            accuracy = float((model(xt).argmax(1) == yt).float().mean())
+        curve.append({"epoch": epoch, "loss": round(total / len(xt), 5),
+                      "accuracy": round(accuracy, 5)})
+    return model.eval(), mean, std, curve
+
+
+def training_set(dataset: Dataset, split: str, masks_dir: Path, encoder, settings: Settings):
+    """(vectors, classes) of the usable masklets of a split, and counts of what was skipped."""
+    xs, ys, skipped = [], [], {"ignore": 0, "impure": 0}
+    for _, video in tqdm(split_videos(dataset, [split]), desc="pool train masklets",
+                         unit="video"):
+        vm = load_for_video(masks_dir, split, video)
+        classes, purity = masklet_targets(
+            vm, [dataset.load_label(f) for f in video.frames], dataset.num_classes)
+        ids, frames, vectors = masklet_features(
+            vm, (read_image(f.image) for f in video.frames), encoder, settings.per)
+        keep = (classes[ids] != IGNORE) & (purity[ids] >= settings.min_purity)
+        skipped["ignore"] += int((classes[ids] == IGNORE).sum())
+        skipped["impure"] += int(((classes[ids] != IGNORE) & ~keep).sum())
+        xs.append(vectors[keep])
+        ys.append(classes[ids][keep])
+    x, y = np.concatenate(xs), np.concatenate(ys)
+    if not len(x):
+        raise ValueError(f"{masks_dir}: no {split} masklet has a class majority with purity >= "
+                         f"{settings.min_purity}; lower min-purity or check the masks")
+    return x, y, skipped
+
+
+def train_classifier(dataset: Dataset, split: str, masks_dir: Path, encoder, encoder_spec: dict,
+                     out: Path, curve_path: Path, settings: Settings) -> dict:
+    """Train on a split's masklets; save the classifier (plain tensors) and its curve."""
+    import torch
+
+    x, y, skipped = training_set(dataset, split, masks_dir, encoder, settings)
+    start = time.perf_counter()
+    model, mean, std, curve = train_mlp(x, y, dataset.num_classes, settings)
+    info = {"masklets": len(x), "skipped": skipped, "feature_dim": int(x.shape[1]),
+            "train_seconds": round(time.perf_counter() - start, 2),
+            "train_accuracy": curve[-1]["accuracy"]}
+    state = {"format": FORMAT, "settings": asdict(settings), "classes": list(dataset.classes),
+             "encoder": encoder_spec, "mean": torch.from_numpy(mean), "std": torch.from_numpy(std),
+             "state_dict": model.state_dict(), "info": info}
+    with atomic_path(out) as tmp:
+        torch.save(state, tmp)
+    with atomic_path(curve_path) as tmp, open(tmp, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=["epoch", "loss", "accuracy"])
+        writer.writeheader()
+        writer.writerows(curve)
+    return info
+
+
+def load_classifier(path: Path, num_classes: int):
+    """(model, mean, std, state) of a saved classifier; errors name the file and the fix."""
+    import torch
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: classifier not found; run `vss classify train` first")
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    if state.get("format") != FORMAT:
+        raise ValueError(f"{path}: not a masklet classifier of this suite ({FORMAT})")
+    if len(state["classes"]) != num_classes:
+        raise ValueError(f"{path}: trained for {len(state['classes'])} classes, the dataset "
+                         f"has {num_classes}")
+    settings = state["settings"]
+    model = build_mlp(len(state["mean"]), num_classes, tuple(settings["hidden"]),
+                      settings["dropout"])
+    model.load_state_dict(state["state_dict"])
+    return model.eval(), state["mean"].numpy(), state["std"].numpy(), state
+
+
+def fuse(vm: VideoMasklets, t: int, classes: dict) -> np.ndarray:
+    """Label map of frame `t`: masklets painted with `classes` (masklet index -> class, or
+    (masklet index, frame) -> class), smallest over largest; 255 where no masklet is."""
+    ids, masks = vm.at_frame(t)
+    keep = [j for j, i in enumerate(ids) if (i, t) in classes or i in classes]
+    labels = np.array([classes.get((ids[j], t), classes.get(ids[j])) for j in keep], np.uint8)
+    return paint(np.full((vm.height, vm.width), IGNORE, np.uint8), masks[keep], labels)
+
+
+def fill_nearest(label: np.ndarray) -> np.ndarray:
+    """Pixels of 255 take the label of the nearest labelled pixel (Euclidean)."""
+    holes = label == IGNORE
+    if not holes.any() or holes.all():
+        return label
+    rows, cols = ndimage.distance_transform_edt(holes, return_distances=False,
+                                                return_indices=True)
+    return label[rows, cols]
+
+
+def predict_classifier(model_path: Path, dataset: Dataset, splits: list[str], masks_dir: Path,
+                       encoder, out_dir: Path, fill: str = "nearest") -> dict:
+    """Segment the splits' frames with classified masklets; records speed and coverage."""
+    import torch
+
+    if fill not in FILLS:
+        raise ValueError(f"fill must be one of {FILLS}, got {fill!r}")
+    model, mean, std, state = load_classifier(model_path, dataset.num_classes)
+    per = state["settings"]["per"]
+    frames, covered, seconds, mask_seconds = 0, 0.0, 0.0, []
+    for split, video in tqdm(split_videos(dataset, splits), desc=f"classify {Path(out_dir).name}",
+                             unit="video"):
+        vm = load_for_video(masks_dir, split, video)
+        mask_seconds.append(None if vm.source == "oracle" else vm.seconds)
+        images = [read_image(f.image) for f in video.frames]
+        start = time.perf_counter()
+        ids, where, vectors = masklet_features(vm, images, encoder, per)
+        classes = {}
+        if len(ids):
+            with torch.no_grad():
+                logits = model(torch.from_numpy((vectors - mean) / std).float())
+            classes = {(int(i) if t < 0 else (int(i), int(t))): int(c)
+                       for i, t, c in zip(ids, where, logits.argmax(1).numpy())}
+        labels = [fuse(vm, t, classes) for t in range(len(video.frames))]
+        covered += sum(float((label != IGNORE).mean()) for label in labels)
+        if fill == "nearest":
+            labels = [fill_nearest(label) for label in labels]
+        seconds += time.perf_counter() - start
+        frames += len(labels)
+        for frame, label in zip(video.frames, labels):
+            write_label(prediction_path(out_dir, video, frame), label)
+    parts = {"masks": None if None in mask_seconds else sum(mask_seconds),
+             "classifier": seconds}
+    info = {"classifier": str(model_path), "encoder": state["encoder"], "masks": str(masks_dir),
+            "fill": fill, "frames": frames, "coverage": round(covered / frames, 4),
+            **timing(frames, parts, "features, classifier and fusion")}
+    write_json(Path(out_dir) / INFERENCE_FILE, info)
+    return info

@@ -1,0 +1,93 @@
+"""Per-masklet feature vectors for approach 2: masked average pooling of an encoder's features.
+
+An encoder maps an RGB frame to a (C, h, w) feature map covering the whole frame:
+`sam2` is SAM2's image encoder (the paper's setting: class-agnostic features), `baseline` the
+last decoder features of a trained baseline (the ablation: features trained for the classes).
+Each mask is area-downsampled to the feature grid (its weight in every feature cell), and one
+matrix product pools all masks of a frame. A masklet's vector is the area-weighted mean over its
+frames (`per="masklet"`) or one vector per frame it is present in (`per="frame"`).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from replication.masks.store import VideoMasklets
+
+PER = ("masklet", "frame")
+
+
+def pool(features, masks: np.ndarray):
+    """Masked sums (n, C) of a (C, h, w) feature map over boolean masks (n, H, W), and the masks'
+    weights (n,): sums / weights is each mask's average feature."""
+    import torch
+    import torch.nn.functional as F
+
+    c, h, w = features.shape
+    weights = F.interpolate(torch.from_numpy(masks)[:, None].float(), size=(h, w), mode="area")
+    weights = weights.reshape(len(masks), h * w).to(features)
+    return weights @ features.reshape(c, h * w).T, weights.sum(1)
+
+
+def masklet_features(vm: VideoMasklets, images, encoder, per: str = "masklet"):
+    """Feature vectors of the masklets of a video: `(ids, frames, vectors)` where `ids` index
+    `vm.masklets`, `frames` is the frame of each vector (-1 for a whole masklet) and `vectors`
+    is a float32 array (m, C). `images` yields the video's RGB frames in order."""
+    import torch
+
+    if per not in PER:
+        raise ValueError(f"per must be one of {PER}, got {per!r}")
+    sums, weights, rows = None, None, []
+    for t, image in enumerate(images):
+        ids, masks = vm.at_frame(t)
+        if not len(ids):
+            continue
+        with torch.inference_mode():
+            s, w = pool(encoder(image), masks)
+        if per == "frame":
+            rows += [(i, t, v) for i, v in zip(ids, (s / w[:, None]).numpy())]
+            continue
+        if sums is None:
+            sums = torch.zeros(len(vm.masklets), s.shape[1])
+            weights = torch.zeros(len(vm.masklets))
+        sums[ids] += s
+        weights[ids] += w
+    if per == "masklet" and sums is not None:
+        seen = torch.nonzero(weights > 0)[:, 0]
+        rows = [(int(i), -1, v) for i, v in zip(seen, (sums[seen] / weights[seen, None]).numpy())]
+    if not rows:
+        return np.zeros(0, np.intp), np.zeros(0, np.intp), np.zeros((0, 0), np.float32)
+    ids, frames, vectors = zip(*rows)
+    return np.array(ids), np.array(frames), np.stack(vectors).astype(np.float32)
+
+
+class SAM2Encoder:
+    """SAM2's image embedding (256 x 64 x 64 for the 1024 x 1024 input it resizes every frame
+    to), through the sam2 package's image predictor on our loaded model."""
+
+    def __init__(self, config: str, checkpoint: Path, device: str = "auto"):
+        from sam2.sam2_image_predictor import SAM2ImagePredictor
+
+        from replication.masks.sam2_source import load_sam2
+
+        self.predictor = SAM2ImagePredictor(load_sam2(config, checkpoint, device))
+
+    def __call__(self, image: np.ndarray):
+        self.predictor.set_image(image)
+        return self.predictor.get_image_embedding()[0].float().cpu()
+
+
+class BaselineEncoder:
+    """The input of a trained baseline's classification layer (`decode_head.conv_seg`): its last
+    decoder features, cropped to the frame (the model pads frames to a multiple of 32)."""
+
+    def __init__(self, checkpoint: Path, num_classes: int, device: str = "auto"):
+        from baselines.predict import load_model
+
+        self.model, self.cfg, self.dev = load_model(checkpoint, num_classes, device=device)
+
+    def __call__(self, image: np.ndarray):
+        from baselines.predict import decoder_features
+
+        return decoder_features(self.model, self.cfg, image, self.dev).float().cpu()

@@ -1,0 +1,31 @@
+"""Outputs of work that could not run (e.g. SAM2 without a checkpoint).
+
+Such a stage still writes its output folder, holding only `NOT_RUN.json` with the reason and how
+to fix it; the stages after it pass the marker on, and evaluation turns it into a results row
+marked "not run". So the pipeline completes and the missing rows say why they are missing.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from replication.atomic import write_json
+
+NOT_RUN_FILE = "NOT_RUN.json"
+
+
+def mark_not_run(folder: Path, reason: str, fix: str) -> dict:
+    """Replace `folder` by one that only says why its content could not be made."""
+    folder = Path(folder)
+    if folder.exists():
+        shutil.rmtree(folder)
+    record = {"status": "not run", "reason": reason, "fix": fix}
+    write_json(folder / NOT_RUN_FILE, record)
+    return record
+
+
+def not_run(folder: Path) -> dict | None:
+    """The not-run record of an output folder, or None when the work ran."""
+    path = Path(folder) / NOT_RUN_FILE
+    return json.loads(path.read_text()) if path.is_file() else None

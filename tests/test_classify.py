@@ -1,0 +1,155 @@
+"""Approach 2: feature pooling, masklet targets, the MLP, fusion, and the CLI end to end."""
+import json
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from replication.approaches.classify import (  # noqa: E402
+    Settings, fill_nearest, fuse, masklet_targets, train_mlp)
+from replication.approaches.features import masklet_features, pool  # noqa: E402
+from replication.cli import main  # noqa: E402
+from tests.test_masks_refine import box, masklets  # noqa: E402
+
+
+def test_pooling_equals_a_loop_over_masks():
+    rng = np.random.default_rng(0)
+    features = torch.from_numpy(rng.normal(size=(5, 3, 4))).float()
+    masks = rng.random((6, 12, 16)) < 0.3
+    masks[0] = False
+    masks[0, 0, 0] = True                            # one pixel: still pooled, from its cell
+    sums, weights = pool(features, masks)
+    for n, mask in enumerate(masks):
+        cell = mask.reshape(3, 4, 4, 4).mean((1, 3))  # share of each 4x4 cell in the mask
+        want = (features.numpy() * cell).sum((1, 2)) / cell.sum()
+        np.testing.assert_allclose((sums[n] / weights[n]).numpy(), want, rtol=1e-5)
+        assert weights[n] == pytest.approx(cell.sum())
+
+
+class ConstantPerFrame:
+    """Feature map whose every cell holds the frame's mean intensity (one channel) and the
+    cell's column (a second channel): pooled values are checkable by hand."""
+
+    def __call__(self, image):
+        h, w = image.shape[:2]
+        col = torch.arange(w, dtype=torch.float32).expand(h, w)
+        return torch.stack([torch.full((h, w), float(image.mean())), col])
+
+
+def test_masklet_vectors_average_over_frames_weighted_by_area():
+    a = box((2, 4), slice(0, 2), slice(0, 1))          # 2 px in column 0
+    b = box((2, 4), slice(0, 2), slice(0, 3))          # 6 px in columns 0..2
+    vm = masklets(2, [a, b], [None, a])
+    images = [np.full((2, 4, 3), 10, np.uint8), np.full((2, 4, 3), 40, np.uint8)]
+    ids, frames, vectors = masklet_features(vm, images, ConstantPerFrame(), "masklet")
+    assert ids.tolist() == [0, 1] and frames.tolist() == [-1, -1]
+    np.testing.assert_allclose(vectors[0], [(2 * 10 + 6 * 40) / 8, (0 * 2 + 6 * 1) / 8])
+    np.testing.assert_allclose(vectors[1], [40, 0])
+    ids, frames, vectors = masklet_features(vm, images, ConstantPerFrame(), "frame")
+    assert list(zip(ids.tolist(), frames.tolist())) == [(0, 0), (0, 1), (1, 1)]
+    np.testing.assert_allclose(vectors[:, 0], [10, 40, 40])
+
+
+def test_targets_are_majority_class_with_purity_and_ignore():
+    label = np.array([[0, 0, 0, 1, 255, 255, 255, 255]], np.uint8)
+    left = box((1, 8), 0, slice(0, 4))                 # 0 0 0 1 -> class 0, purity 0.75
+    right = box((1, 8), 0, slice(3, 8))                # 1 + four ignore -> ignore wins
+    edge = box((1, 8), 0, slice(2, 5))                 # 0 1 255: a tie with ignore -> class
+    classes, purity = masklet_targets(masklets(1, [left], [right], [edge]), [label], 3)
+    assert classes.tolist() == [0, 255, 0]
+    assert purity.tolist() == [0.75, 1.0, 0.5]
+
+
+def test_mlp_learns_a_separable_problem():
+    rng = np.random.default_rng(1)
+    centres = rng.normal(scale=4, size=(3, 8))
+    y = rng.integers(0, 3, 600)
+    x = (centres[y] + rng.normal(size=(600, 8))).astype(np.float32)
+    settings = Settings(hidden=(32,), epochs=30, lr=3e-3, batch=64)
+    model, mean, std, curve = train_mlp(x[:400], y[:400], 3, settings)
+    assert curve[-1]["loss"] < curve[0]["loss"]
+    with torch.no_grad():
+        predicted = model(torch.from_numpy((x[400:] - mean) / std).float()).argmax(1).numpy()
+    assert (predicted == y[400:]).mean() > 0.95
+
+
+def test_fusion_paints_small_over_large_and_fills_holes():
+    big = box((3, 6), slice(0, 3), slice(0, 3))
+    small = box((3, 6), slice(1, 2), slice(1, 2))
+    far = box((3, 6), slice(0, 3), slice(5, 6))
+    vm = masklets(1, [big], [small], [far])
+    painted = fuse(vm, 0, {0: 1, 1: 2, 2: 4})
+    assert painted.tolist() == [[1, 1, 1, 255, 255, 4], [1, 2, 1, 255, 255, 4],
+                                [1, 1, 1, 255, 255, 4]]
+    assert fill_nearest(painted)[:, 3:5].tolist() == [[1, 4]] * 3  # column 3 is nearer to big
+    # per-frame classes override nothing else; an unclassified masklet is not painted
+    assert fuse(vm, 0, {(1, 0): 3})[1].tolist() == [255, 3, 255, 255, 255, 255]
+    assert fill_nearest(np.full((2, 2), 255, np.uint8)).tolist() == [[255, 255]] * 2
+
+
+def test_sam2_features_from_a_random_model(random_checkpoint):
+    from replication.approaches.features import SAM2Encoder
+    from tests.conftest import SAM2_CONFIG
+
+    encoder = SAM2Encoder(SAM2_CONFIG, random_checkpoint, device="cpu")
+    image = np.random.default_rng(0).integers(0, 255, (48, 64, 3), dtype=np.uint8)
+    features = encoder(image)
+    assert features.shape == (256, 64, 64) and torch.isfinite(features).all()
+    vm = masklets(1, [box((48, 64), slice(0, 24), slice(0, 64))])
+    ids, _, vectors = masklet_features(vm, [image], encoder)
+    assert ids.tolist() == [0] and vectors.shape == (1, 256)
+
+
+@pytest.fixture(scope="module")
+def fastscnn_checkpoint(tmp_path_factory):
+    """An untrained Fast-SCNN in our checkpoint format: the baseline-features code path."""
+    from baselines import checkpoint
+    from baselines.models import build_config, build_model
+
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("fastscnn") / "fastscnn.pth"
+    model = build_model(build_config("fastscnn", 11))
+    checkpoint.save(path, model.state_dict(), model="fastscnn", mit=None,
+                    classes=[str(c) for c in range(11)])
+    return path
+
+
+def test_classify_cli_train_predict_evaluate(tmp_path, camvid_small, fastscnn_checkpoint):
+    data = ["--dataset", "camvid", "--root", str(camvid_small)]
+    masks = tmp_path / "masks"
+    assert main(["masks", *data, "--splits", "train", "test", "--source", "oracle",
+                 "--out", str(masks)]) == 0
+    encoder = ["--masks", str(masks), "--features", "baseline", "--checkpoint",
+               str(fastscnn_checkpoint), "--device", "cpu"]
+    model, curve, pred = tmp_path / "clf", tmp_path / "curve.csv", tmp_path / "pred"
+    assert main(["classify", "train", *data, *encoder, "--epochs", "3", "--hidden", "16",
+                 "--out", str(model), "--curve", str(curve)]) == 0
+    assert curve.read_text().splitlines()[0] == "epoch,loss,accuracy"
+    assert len(curve.read_text().splitlines()) == 4
+    assert main(["classify", "predict", *data, "--splits", "test", *encoder, "--model",
+                 str(model), "--out", str(pred)]) == 0
+    info = json.loads((pred / "inference.json").read_text())
+    assert info["frames"] == 2 and 0.9 < info["coverage"] < 1  # oracle: all but void
+    assert info["encoder"]["features"] == "baseline"
+    out = tmp_path / "scores.json"
+    assert main(["evaluate", *data, "--splits", "test", "--pred", str(pred), "--out", str(out),
+                 "--quiet"]) == 0
+    assert 0 <= json.loads(out.read_text())["test"]["mIoU"] <= 1
+
+
+def test_classify_without_sam2_checkpoint_is_not_run(tmp_path, camvid_small):
+    data = ["--dataset", "camvid", "--root", str(camvid_small)]
+    masks = tmp_path / "masks"
+    assert main(["masks", *data, "--splits", "train", "--source", "oracle",
+                 "--out", str(masks)]) == 0
+    sam2 = ["--masks", str(masks), "--features", "sam2", "--sam2-checkpoint",
+            str(tmp_path / "none.pt"), "--record-missing-checkpoint"]
+    model, curve, pred = tmp_path / "clf", tmp_path / "curve.csv", tmp_path / "pred"
+    assert main(["classify", "train", *data, *sam2, "--out", str(model),
+                 "--curve", str(curve)]) == 0
+    assert json.loads((model / "NOT_RUN.json").read_text())["status"] == "not run"
+    assert curve.read_text().splitlines() == ["epoch,loss,accuracy"]
+    assert main(["classify", "predict", *data, "--splits", "test", *sam2, "--model", str(model),
+                 "--out", str(pred)]) == 0
+    assert "none.pt" in json.loads((pred / "NOT_RUN.json").read_text())["reason"]
