@@ -5,20 +5,17 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-from PIL import Image
 from tqdm import tqdm
 
 from replication.data.dataset import Dataset
+from replication.data.images import read_image
 from replication.data.video import IGNORE
 
 
-def read_image(path) -> np.ndarray:
-    """An RGB uint8 frame; a clear error names an unreadable file."""
-    try:
-        with Image.open(path) as im:
-            return np.asarray(im.convert("RGB"))
-    except (OSError, SyntaxError) as exc:
-        raise ValueError(f"{path}: unreadable image ({exc})") from exc
+def enet_weights(counts: np.ndarray) -> np.ndarray:
+    """ENet class weights 1 / ln(1.02 + p_c) of class counts, scaled to mean 1."""
+    weights = 1.0 / np.log(1.02 + counts / max(counts.sum(), 1))
+    return weights / weights.mean()
 
 
 @dataclass
@@ -42,8 +39,7 @@ class TrainFrames:
     def class_weights(self, num_classes: int) -> list[float]:
         """ENet weighting 1 / ln(1.02 + p_c) of the class frequencies, scaled to mean 1."""
         counts = sum(np.bincount(l[l != IGNORE], minlength=num_classes) for l in self.labels)
-        weights = 1.0 / np.log(1.02 + counts / max(counts.sum(), 1))
-        return (weights / weights.mean()).round(4).tolist()
+        return enet_weights(counts).round(4).tolist()
 
     def batch(self, rng: np.random.Generator, size: int, crop: tuple[int, int],
               scale: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:

@@ -64,6 +64,17 @@ def build_model(cfg):
     return model
 
 
+def to_input(cfg, images, dev):
+    """Float (B, 3, H, W) network input of uint8 RGB frames (B, H, W, 3), normalised with the
+    config's mean and std."""
+    import torch
+
+    pre = cfg.model.data_preprocessor
+    mean = torch.tensor(pre.mean, device=dev).view(1, 3, 1, 1)
+    std = torch.tensor(pre.std, device=dev).view(1, 3, 1, 1)
+    return (torch.from_numpy(images).to(dev).permute(0, 3, 1, 2).float() - mean) / std
+
+
 def _sync_bn_to_bn(node) -> None:
     """SyncBN needs a distributed process group; BN is the same layer on one device."""
     if isinstance(node, dict):

@@ -8,13 +8,15 @@ import numpy as np
 from tqdm import tqdm
 
 from baselines import checkpoint
-from baselines.frames import read_image
-from baselines.models import build_config, build_model
+from baselines.models import build_config, build_model, to_input
 from replication.atomic import write_json
 from replication.data.dataset import Dataset
+from replication.data.images import read_image
 from replication.data.labels import write_label
 from replication.data.video import INFERENCE_FILE, prediction_path
 from replication.device import describe_device, pick_device
+
+PAD = 32  # frames are padded to a multiple of this (the backbones' largest stride)
 
 
 def load_model(ckpt_path: Path, num_classes: int, *, device="auto", model_name=None, mit=None,
@@ -41,22 +43,41 @@ def load_model(ckpt_path: Path, num_classes: int, *, device="auto", model_name=N
     return model.to(dev).eval(), cfg, dev
 
 
-def segment(model, cfg, image: np.ndarray, dev, divisor: int = 32) -> np.ndarray:
-    """Label map of one RGB frame at its own size (padded to a multiple of `divisor` inside)."""
+def segment(model, cfg, image: np.ndarray, dev) -> np.ndarray:
+    """Label map of one RGB frame at its own size."""
+    import torch
+
+    h, w = image.shape[:2]
+    return _forward(model, cfg, image, dev)[0, :, :h, :w].argmax(0).to(torch.uint8).cpu().numpy()
+
+
+def decoder_features(model, cfg, image: np.ndarray, dev):
+    """The input of the model's classification layer (`decode_head.conv_seg`) for one frame:
+    (C, h, w) decoder features, cropped to the cells that cover the frame (not its padding)."""
+    captured = []
+    hook = model.decode_head.conv_seg.register_forward_hook(
+        lambda module, inputs, output: captured.append(inputs[0]))
+    try:
+        _forward(model, cfg, image, dev)
+    finally:
+        hook.remove()
+    features, (h, w) = captured[-1][0], image.shape[:2]
+    padded_h, padded_w = -(-h // PAD) * PAD, -(-w // PAD) * PAD
+    return features[:, :round(h * features.shape[1] / padded_h),
+                    :round(w * features.shape[2] / padded_w)]
+
+
+def _forward(model, cfg, image: np.ndarray, dev):
+    """Logits of one frame, padded at the bottom/right to a multiple of PAD inside."""
     import torch
     import torch.nn.functional as F
 
-    pre = cfg.model.data_preprocessor
-    mean = torch.tensor(pre.mean, device=dev).view(1, 3, 1, 1)
-    std = torch.tensor(pre.std, device=dev).view(1, 3, 1, 1)
     h, w = image.shape[:2]
-    x = (torch.from_numpy(image).to(dev).permute(2, 0, 1)[None].float() - mean) / std
-    ph, pw = -h % divisor, -w % divisor
-    x = F.pad(x, (0, pw, 0, ph))
+    ph, pw = -h % PAD, -w % PAD
+    x = F.pad(to_input(cfg, image[None], dev), (0, pw, 0, ph))
     meta = {"img_shape": (h + ph, w + pw), "pad_shape": (h + ph, w + pw), "ori_shape": (h, w)}
     with torch.no_grad():
-        logits = model.encode_decode(x, [meta])
-    return logits[0, :, :h, :w].argmax(0).to(torch.uint8).cpu().numpy()
+        return model.encode_decode(x, [meta])
 
 
 def predict(ckpt_path: Path, dataset: Dataset, splits: list[str], out_dir: Path, *,

@@ -13,7 +13,7 @@ from tqdm import tqdm
 
 from baselines import checkpoint
 from baselines.frames import TrainFrames
-from baselines.models import build_config, build_model
+from baselines.models import build_config, build_model, to_input
 from replication.atomic import atomic_path
 from replication.data.dataset import Dataset
 from replication.device import describe_device, pick_device
@@ -46,7 +46,6 @@ def train(model_name: str, dataset: Dataset, split: str, settings: TrainSettings
     weights = frames.class_weights(dataset.num_classes) if settings.class_weighting else None
     cfg = build_config(model_name, dataset.num_classes, class_weight=weights, mit=mit)
     model = build_model(cfg).to(dev).train()
-    mean, std = _normalisation(cfg, dev)
     optimiser = torch.optim.AdamW(model.parameters(), lr=settings.lr,
                                   weight_decay=settings.weight_decay)
     schedule = torch.optim.lr_scheduler.LambdaLR(
@@ -55,7 +54,7 @@ def train(model_name: str, dataset: Dataset, split: str, settings: TrainSettings
     bar = tqdm(range(1, settings.iterations + 1), desc=f"train {model_name}", unit="it")
     for it in bar:
         images, labels = frames.batch(rng, settings.batch, settings.crop, settings.scale)
-        x = (torch.from_numpy(images).to(dev).permute(0, 3, 1, 2).float() - mean) / std
+        x = to_input(cfg, images, dev)
         losses = model.loss(x, _samples(torch.from_numpy(labels).to(dev)))
         loss, _ = model.parse_losses(losses)
         optimiser.zero_grad(set_to_none=True)
@@ -78,15 +77,6 @@ def train(model_name: str, dataset: Dataset, split: str, settings: TrainSettings
     checkpoint.save(out, model.state_dict(), **meta)
     _write_curve(curve, rows)
     return meta
-
-
-def _normalisation(cfg, dev):
-    import torch
-
-    pre = cfg.model.data_preprocessor
-    mean = torch.tensor(pre.mean, device=dev).view(1, 3, 1, 1)
-    std = torch.tensor(pre.std, device=dev).view(1, 3, 1, 1)
-    return mean, std
 
 
 def _samples(labels):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
@@ -123,7 +124,8 @@ def _masks(args: argparse.Namespace) -> None:
     index, count = (int(x) for x in args.shard.split("/"))
     dataset = _dataset(args)
     try:
-        done = generate(source, dataset, args.splits, args.out, shard=(index, count))
+        done = generate(source, dataset, args.splits, args.out, shard=(index, count),
+                        workers=args.workers)
     except MissingCheckpoint as exc:
         if not args.record_missing_checkpoint:
             raise
@@ -140,6 +142,60 @@ def _masks(args: argparse.Namespace) -> None:
         write_json(args.stats, stats)
         print(f"{stats['masklets_per_frame']['mean']} masklets per frame, coverage "
               f"{stats['coverage']:.1%}, {stats['fps']} frames/s -> {args.stats}")
+
+
+def _classify(args: argparse.Namespace) -> None:
+    from replication.approaches import classify
+    from replication.masks.sam2_source import MissingCheckpoint
+    from replication.not_run import mark_not_run, not_run
+
+    dataset = _dataset(args)
+    record = not_run(args.masks) or (not_run(args.model) if args.action == "predict" else None)
+    if record is None:
+        try:
+            encoder, spec = _encoder(args, dataset)
+        except MissingCheckpoint as exc:
+            if not args.record_missing_checkpoint:
+                raise
+            record = {"reason": str(exc), "fix": "supply the SAM2 checkpoint (see the reason) "
+                      "and run the classify stage again (`dvc repro`)"}
+    if record:
+        mark_not_run(args.out, record["reason"], record["fix"])
+        if args.action == "train":
+            classify.write_curve(args.curve, [])
+        print(f"not run ({record['reason']}) -> {args.out}")
+        return
+    if args.action == "train":
+        settings = classify.Settings(
+            hidden=tuple(args.hidden), dropout=args.dropout, epochs=args.epochs, lr=args.lr,
+            batch=args.batch, weight_decay=args.weight_decay, min_purity=args.min_purity,
+            class_weighting=not args.no_class_weighting, per=args.per, seed=args.seed)
+        info = classify.train_classifier(dataset, args.split, args.masks, encoder, spec,
+                                         args.out / classify.MODEL_FILE, args.curve, settings)
+        print(f"trained on {info['masklets']} masklets (skipped {info['skipped']}), train "
+              f"accuracy {info['train_accuracy']:.3f} -> {args.out}")
+    else:
+        info = classify.predict_classifier(args.model / classify.MODEL_FILE, dataset, args.splits,
+                                           args.masks, encoder, args.out, fill=args.fill)
+        print(f"segmented {info['frames']} frames, masklet coverage {info['coverage']:.1%}, "
+              f"{info['fps']:.2f} frames/s -> {args.out}")
+
+
+def _encoder(args: argparse.Namespace, dataset):
+    """The feature encoder of `vss classify` and its description for the records."""
+    from replication.approaches.features import BaselineEncoder, SAM2Encoder
+
+    if args.features == "sam2":
+        config, checkpoint = args.sam2_config, args.sam2_checkpoint
+        if args.sam2_record:  # the record of `vss sam2-checkpoint` names both
+            record = json.loads(args.sam2_record.read_text())
+            config, checkpoint = record["config"], Path(record["checkpoint"])
+        spec = {"features": "sam2", "config": config, "checkpoint": str(checkpoint)}
+        return SAM2Encoder(config, checkpoint, args.device), spec
+    if args.checkpoint is None:
+        raise ValueError("--features baseline needs the baseline's --checkpoint")
+    spec = {"features": "baseline", "checkpoint": str(args.checkpoint)}
+    return BaselineEncoder(args.checkpoint, dataset.num_classes, args.device), spec
 
 
 def _sam2_checkpoint(args: argparse.Namespace) -> None:
@@ -256,10 +312,51 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sigma", type=float, default=0.8, help="superpixel: pre-smoothing")
     p.add_argument("--min-size", type=int, default=200, help="superpixel: smallest segment")
     p.add_argument("--shard", default="0/1", help="I/N: do every N-th video from the I-th")
+    p.add_argument("--workers", type=int, default=1,
+                   help="processes, one video each (weight-free sources; sam2: use shards)")
     p.add_argument("--stats", type=Path, help="also write masklet statistics (JSON) here")
     p.add_argument("--record-missing-checkpoint", action="store_true",
                    help="sam2 without a checkpoint: mark the output 'not run' instead of failing")
     p.set_defaults(func=_masks)
+
+    p = sub.add_parser("classify", help="approach 2: classify masklets from pooled features")
+    actions = p.add_subparsers(dest="action", required=True)
+    train = actions.add_parser("train", help="train the masklet classifier on a split")
+    predict = actions.add_parser("predict", help="segment splits with classified masklets")
+    for q in (train, predict):
+        _dataset_args(q, splits=q is predict)
+        q.add_argument("--masks", type=Path, required=True, help="a masks folder")
+        q.add_argument("--features", choices=["sam2", "baseline"], required=True,
+                       help="sam2: SAM2's image encoder; baseline: a trained baseline's decoder")
+        q.add_argument("--checkpoint", type=Path, help="the baseline's checkpoint")
+        q.add_argument("--sam2-config", default="configs/sam2.1/sam2.1_hiera_t.yaml")
+        q.add_argument("--sam2-checkpoint", type=Path,
+                       default=Path("checkpoints/sam2.1_hiera_tiny.pt"))
+        q.add_argument("--sam2-record", type=Path,
+                       help="take config and checkpoint from a `vss sam2-checkpoint` record")
+        q.add_argument("--record-missing-checkpoint", action="store_true",
+                       help="sam2 without a checkpoint: mark the output 'not run'")
+        q.add_argument("--device", default="auto")
+        q.add_argument("--out", type=Path, required=True,
+                       help="classifier folder (train) or prediction folder (predict)")
+        q.set_defaults(func=_classify)
+    train.add_argument("--split", default="train")
+    train.add_argument("--hidden", type=int, nargs="+", default=[256], help="hidden widths")
+    train.add_argument("--dropout", type=float, default=0.1)
+    train.add_argument("--epochs", type=int, default=60)
+    train.add_argument("--lr", type=float, default=1e-3)
+    train.add_argument("--batch", type=int, default=256)
+    train.add_argument("--weight-decay", type=float, default=1e-4)
+    train.add_argument("--min-purity", type=float, default=0.5,
+                       help="skip masklets whose majority class has a smaller share")
+    train.add_argument("--no-class-weighting", action="store_true")
+    train.add_argument("--per", choices=["masklet", "frame"], default="masklet",
+                       help="one vector per masklet (mean over its frames) or per frame")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--curve", type=Path, required=True, help="training-curve CSV")
+    predict.add_argument("--model", type=Path, required=True, help="classifier folder")
+    predict.add_argument("--fill", choices=["nearest", "ignore"], default="nearest",
+                         help="pixels no masklet covers: nearest masklet's class, or 255")
 
     p = sub.add_parser("sam2-checkpoint", help="take or download a SAM2 checkpoint, verify it, "
                        "and record it (or why there is none)")

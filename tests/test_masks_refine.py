@@ -154,6 +154,11 @@ def test_generate_resumes_and_shards(tmp_path):
     # videos of the same name in two splits (CamVid's 0016E5) are two files, not one
     assert generate(Oracle(), ds, ["val", "test"], out)["made"] == 3
     assert masklet_path(out, "test", "a").is_file()
+    # processes in parallel make the same files
+    assert generate(Oracle(), ds, ["val"], tmp_path / "par", workers=2)["made"] == 3
+    for v in ("a", "b", "c"):
+        serial, parallel = (load(masklet_path(d, "val", v)) for d in (out, tmp_path / "par"))
+        assert [m.rle for m in parallel.masklets] == [m.rle for m in serial.masklets]
 
 
 def test_superpixels_follow_colour_regions_one_frame_each(tmp_path):

@@ -30,6 +30,7 @@ from replication.masks.sources import split_videos
 from replication.masks.store import VideoMasklets, load_for_video
 
 FORMAT = "vss-masklet-classifier-1"
+MODEL_FILE = "classifier.pt"
 FILLS = ("nearest", "ignore")
 
 
@@ -85,8 +86,9 @@ def train_mlp(x: np.ndarray, y: np.ndarray, num_classes: int, settings: Settings
     yt = torch.from_numpy(y.astype(np.int64))
     weight = None
     if settings.class_weighting:
-        freq = np.bincount(y, minlength=num_classes) / len(y)
-        weight = torch.from_numpy(1 / np.log(1.02 + freq)).float()  # ENet weights
+        from baselines.frames import enet_weights
+
+        weight = torch.from_numpy(enet_weights(np.bincount(y, minlength=num_classes))).float()
     model = build_mlp(x.shape[1], num_classes, settings.hidden, settings.dropout)
     optimiser = torch.optim.AdamW(model.parameters(), lr=settings.lr,
                                   weight_decay=settings.weight_decay)
@@ -101,7 +103,7 @@ def train_mlp(x: np.ndarray, y: np.ndarray, num_classes: int, settings: Settings
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
-            total += float(loss) * len(batch)
+            total += loss.item() * len(batch)
         model.eval()
         with torch.no_grad():
             accuracy = float((model(xt).argmax(1) == yt).float().mean())
@@ -148,11 +150,16 @@ def train_classifier(dataset: Dataset, split: str, masks_dir: Path, encoder, enc
              "state_dict": model.state_dict(), "info": info}
     with atomic_path(out) as tmp:
         torch.save(state, tmp)
-    with atomic_path(curve_path) as tmp, open(tmp, "w", newline="") as fh:
+    write_curve(curve_path, curve)
+    return info
+
+
+def write_curve(path: Path, rows: list[dict]) -> None:
+    """The training curve as CSV (only the header when nothing was trained)."""
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=["epoch", "loss", "accuracy"])
         writer.writeheader()
-        writer.writerows(curve)
-    return info
+        writer.writerows(rows)
 
 
 def load_classifier(path: Path, num_classes: int):

@@ -17,6 +17,7 @@ import numpy as np
 from PIL import Image
 
 from replication.data.dataset import Dataset
+from replication.data.images import read_image
 from replication.data.video import Video
 from replication.masks.store import Masklet, VideoMasklets, encode
 
@@ -82,8 +83,6 @@ class SAM2Source:
 
     def masklets(self, video: Video, dataset: Dataset) -> VideoMasklets:
         import torch
-
-        from baselines.frames import read_image
 
         if self._predictor is None:
             self._predictor = load_sam2(self.config, self.checkpoint, self.device)

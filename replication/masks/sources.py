@@ -7,6 +7,7 @@ one atomic file per video, skipping videos already done (so an interrupted run r
 from __future__ import annotations
 
 import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from scipy import ndimage
 from tqdm import tqdm
 
 from replication.data.dataset import Dataset
+from replication.data.images import read_image
 from replication.data.video import IGNORE, Video
 from replication.masks.store import Masklet, VideoMasklets, encode, load, masklet_path, save
 
@@ -59,8 +61,6 @@ class Superpixel:
     def masklets(self, video: Video, dataset: Dataset) -> VideoMasklets:
         from skimage.segmentation import felzenszwalb
 
-        from baselines.frames import read_image
-
         vm = _empty(video, dataset, self.name)
         for t, frame in enumerate(video.frames):
             segments = felzenszwalb(read_image(frame.image), scale=self.scale, sigma=self.sigma,
@@ -77,26 +77,39 @@ class Superpixel:
 
 
 def generate(source, dataset: Dataset, splits: list[str], out_dir: Path, *,
-             shard: tuple[int, int] = (0, 1)) -> dict:
-    """Write `<out_dir>/<video>.json.gz` for the videos of this shard; returns statistics."""
+             shard: tuple[int, int] = (0, 1), workers: int = 1) -> dict:
+    """Write `<out_dir>/<split>/<video>.json.gz` for the videos of this shard, in `workers`
+    processes (longest videos first); returns statistics."""
     index, count = shard
     videos = split_videos(dataset, splits)[index::count]
-    done = made = 0
-    for split, video in tqdm(videos, desc=f"masks {source.name}", unit="video"):
-        path = masklet_path(out_dir, split, video.name)
-        if path.is_file():
-            try:
-                load(path)
-                done += 1
-                continue
-            except ValueError:
-                pass  # unreadable: make it again
-        start = time.perf_counter()
-        vm = source.masklets(video, dataset)
-        vm.seconds = round(time.perf_counter() - start, 3)
-        save(path, vm)
-        made += 1
-    return {"videos": len(videos), "made": made, "already_done": done}
+    todo = sorted((sv for sv in videos if not _done(masklet_path(out_dir, sv[0], sv[1].name))),
+                  key=lambda sv: -len(sv[1].frames))
+    jobs = [(source, dataset, split, video, out_dir) for split, video in todo]
+    bar = dict(total=len(todo), desc=f"masks {source.name}", unit="video")
+    if workers > 1 and len(todo) > 1:
+        with ProcessPoolExecutor(min(workers, len(todo))) as pool:
+            for future in tqdm(as_completed([pool.submit(_make, *job) for job in jobs]), **bar):
+                future.result()
+    else:
+        for job in tqdm(jobs, **bar):
+            _make(*job)
+    return {"videos": len(videos), "made": len(todo), "already_done": len(videos) - len(todo)}
+
+
+def _done(path: Path) -> bool:
+    """Whether a video's masklet file is there and readable (else it is made again)."""
+    try:
+        load(path)
+        return True
+    except (FileNotFoundError, ValueError):
+        return False
+
+
+def _make(source, dataset: Dataset, split: str, video: Video, out_dir: Path) -> None:
+    start = time.perf_counter()
+    vm = source.masklets(video, dataset)
+    vm.seconds = round(time.perf_counter() - start, 3)  # this video's time in its process
+    save(masklet_path(out_dir, split, video.name), vm)
 
 
 def split_videos(dataset: Dataset, splits: list[str]) -> list[tuple[str, Video]]:
