@@ -31,7 +31,8 @@ def _evaluate(args: argparse.Namespace) -> None:
     from replication.metrics.evaluate import evaluate_dataset, evaluate_folders, headline_metrics
 
     options = dict(boundary_ratio=args.boundary_ratio, vc_windows=tuple(args.vc_windows),
-                   strict_vc=args.strict_vc, progress=not args.quiet)
+                   strict_vc=args.strict_vc, boundary_sweep=tuple(args.boundary_sweep),
+                   progress=not args.quiet)
     if args.dataset:
         result = evaluate_dataset(args.pred, _dataset(args), args.splits, **options)
         if result.get("status") == "not run":
@@ -129,8 +130,7 @@ def _masks(args: argparse.Namespace) -> None:
     except MissingCheckpoint as exc:
         if not args.record_missing_checkpoint:
             raise
-        record = mark_not_run(args.out, str(exc), "supply the checkpoint (see the reason) and "
-                              "run the masks stage again (`dvc repro`)")
+        record = mark_not_run(args.out, str(exc), exc.fix)
         if args.stats:
             write_json(args.stats, {"source": args.source, **record})
         print(f"{args.source}: not run, no checkpoint ({exc}) -> {args.out}")
@@ -139,6 +139,8 @@ def _masks(args: argparse.Namespace) -> None:
           f"-> {args.out}")
     if args.stats:
         stats = masklet_stats(args.out, split_videos(dataset, args.splits)[index::count])
+        stats["settings"] = {k: str(v) if isinstance(v, Path) else v
+                             for k, v in vars(source).items() if not k.startswith("_")}
         write_json(args.stats, stats)
         print(f"{stats['masklets_per_frame']['mean']} masklets per frame, coverage "
               f"{stats['coverage']:.1%}, {stats['fps']} frames/s -> {args.stats}")
@@ -157,8 +159,7 @@ def _classify(args: argparse.Namespace) -> None:
         except MissingCheckpoint as exc:
             if not args.record_missing_checkpoint:
                 raise
-            record = {"reason": str(exc), "fix": "supply the SAM2 checkpoint (see the reason) "
-                      "and run the classify stage again (`dvc repro`)"}
+            record = {"reason": str(exc), "fix": exc.fix}
     if record:
         mark_not_run(args.out, record["reason"], record["fix"])
         if args.action == "train":
@@ -196,6 +197,41 @@ def _encoder(args: argparse.Namespace, dataset):
         raise ValueError("--features baseline needs the baseline's --checkpoint")
     spec = {"features": "baseline", "checkpoint": str(args.checkpoint)}
     return BaselineEncoder(args.checkpoint, dataset.num_classes, args.device), spec
+
+
+def _report(args: argparse.Namespace) -> None:
+    from replication.report.build import build_report
+
+    panels = None
+    if args.frames:
+        from replication.data.dataset import get_dataset
+        from replication.report.qualitative import panels as make_panels
+
+        dataset = get_dataset(args.dataset, args.root or Path("data") / args.dataset)
+        methods = {name: args.predictions / name for name in args.methods}
+        panels = make_panels(dataset, [args.region_split, args.temporal_split], args.frames,
+                             methods, args.masks)
+    written = build_report(args.results, args.out, args.dataset,
+                           region_split=args.region_split, temporal_split=args.temporal_split,
+                           resamples=args.resamples, seed=args.seed, qualitative=panels)
+    print(f"wrote {len(written)} files -> {args.out} (start at {args.out / 'README.md'})")
+
+
+def _ci_profile(args: argparse.Namespace) -> None:
+    from replication.atomic import write_json
+    from replication.ci_profile import compare, run_profile
+
+    headline = run_profile(args.camvid, args.work)
+    if args.write_reference:
+        write_json(args.write_reference, headline)
+        print(f"reference metrics of {len(headline)} methods -> {args.write_reference}")
+        return
+    problems = compare(headline, json.loads(args.reference.read_text()),
+                       json.loads(args.tolerances.read_text()))
+    if problems:
+        raise ValueError("metric regression against " + f"{args.reference}:\n  "
+                         + "\n  ".join(problems))
+    print(f"{len(headline)} methods match {args.reference}")
 
 
 def _sam2_checkpoint(args: argparse.Namespace) -> None:
@@ -250,6 +286,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--boundary-ratio", type=float, default=0.02,
                    help="boundary band width as a fraction of the image diagonal")
     p.add_argument("--vc-windows", type=int, nargs="+", default=[8, 16])
+    p.add_argument("--boundary-sweep", type=float, nargs="+", default=[],
+                   help="also mBIoU at these band ratios (the band-width curve)")
     p.add_argument("--strict-vc", action="store_true",
                    help="VC over every window, ignore pixels dropped (default: VSPW's definition)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -357,6 +395,31 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--model", type=Path, required=True, help="classifier folder")
     predict.add_argument("--fill", choices=["nearest", "ignore"], default="nearest",
                          help="pixels no masklet covers: nearest masklet's class, or 255")
+
+    p = sub.add_parser("report", help="tables and figures from results/")
+    p.add_argument("--results", type=Path, default=Path("results"))
+    p.add_argument("--dataset", choices=DATASETS, default="camvid")
+    p.add_argument("--out", type=Path, default=Path("reports"))
+    p.add_argument("--region-split", default="test", help="split of mIoU and mBIoU")
+    p.add_argument("--temporal-split", default="val", help="split of mVC")
+    p.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--root", type=Path, help="qualitative panels: dataset folder")
+    p.add_argument("--frames", nargs="+", help="qualitative panels: frame stems")
+    p.add_argument("--methods", nargs="+", default=[], help="qualitative panels: methods")
+    p.add_argument("--predictions", type=Path, default=Path("predictions/camvid"),
+                   help="qualitative panels: folder of the methods' predictions")
+    p.add_argument("--masks", type=Path, help="qualitative panels: masklets to show")
+    p.set_defaults(func=_report)
+
+    p = sub.add_parser("ci-profile", help="the CI regression profile: run and compare")
+    p.add_argument("--camvid", type=Path, required=True, help="a full CamVid folder")
+    p.add_argument("--work", type=Path, required=True, help="folder for the profile's outputs")
+    p.add_argument("--reference", type=Path, default=Path("tests/ci/reference_metrics.json"))
+    p.add_argument("--tolerances", type=Path, default=Path("tests/ci/tolerances.json"))
+    p.add_argument("--write-reference", type=Path,
+                   help="write the run's metrics as the new reference instead of comparing")
+    p.set_defaults(func=_ci_profile)
 
     p = sub.add_parser("sam2-checkpoint", help="take or download a SAM2 checkpoint, verify it, "
                        "and record it (or why there is none)")

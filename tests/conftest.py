@@ -1,5 +1,4 @@
 import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -26,17 +25,10 @@ def camvid_root() -> Path:
 
 @pytest.fixture(scope="session")
 def camvid_small(tmp_path_factory, camvid_root):
-    """A CamVid root with a few frames per split, in the real layout."""
-    root = tmp_path_factory.mktemp("camvid_small")
-    picks = {"train": ["0001TP_006690", "0006R0_f00930", "0016E5_00390", "0016E5_00420"],
-             "val": ["0016E5_07959", "0016E5_07961", "0016E5_07963"],
-             "test": ["Seq05VD_f00000", "Seq05VD_f00030"]}
-    for split, stems in picks.items():
-        for folder in (split, f"{split}annot"):
-            (root / folder).mkdir()
-            for stem in stems:
-                shutil.copyfile(camvid_root / folder / f"{stem}.png", root / folder / f"{stem}.png")
-    return root
+    """A CamVid root with a few frames per split, in the real layout (the CI profile's)."""
+    from replication.ci_profile import make_subset
+
+    return make_subset(camvid_root, tmp_path_factory.mktemp("camvid_small"))
 
 
 SAM2_CONFIG = "configs/sam2.1/sam2.1_hiera_t.yaml"

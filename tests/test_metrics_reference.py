@@ -91,3 +91,31 @@ def test_miou_equals_mmsegmentation_iou_metric(seed):
     assert ours[6] == 0.0 and np.isnan(ours[7]) and np.isnan(per_class[7])
     assert got["mIoU"] == pytest.approx(np.nanmean(per_class), abs=1e-6)
     assert round(got["mIoU"] * 100, 2) == pytest.approx(miou_percent, abs=1e-9)
+
+
+def test_per_frame_counts_window_scores_and_band_sweep_agree_with_the_summary():
+    rng = np.random.default_rng(5)
+    evaluator = StreamingEvaluator(4, boundary_ratio=0.02, vc_windows=(3,),
+                                   boundary_sweep=(0.02, 0.05))
+    wide = StreamingEvaluator(4, boundary_ratio=0.05, vc_windows=(3,))
+    gts = [rng.integers(0, 4, (20, 30)).astype(np.uint8) for _ in range(7)]
+    preds = []
+    for g in gts:
+        noise = rng.integers(0, 4, g.shape).astype(np.uint8)
+        noise[rng.random(g.shape) < 0.2] = 255
+        preds.append(np.where(rng.random(g.shape) < 0.8, g, noise))
+    for e in (evaluator, wide):
+        e.start_video("v", len(gts))
+        for t, (g, p) in enumerate(zip(gts, preds)):
+            e.add_frame(g, p, f"f{t}")
+        e.end_video()
+    s, w = evaluator.summary(("a", "b", "c", "d")), wide.summary(("a", "b", "c", "d"))
+    frames = s["per_frame"]
+    assert frames["stems"] == [f"f{t}" for t in range(7)]
+    for key in ("intersection", "union", "band_intersection", "band_union"):
+        pooled = np.sum(frames[key], axis=0)
+        assert pooled.tolist() == [s["per_class"][c][key] for c in "abcd"]
+    scores = s["per_video"]["v"]["window_scores"]["3"]
+    assert len(scores) == 7 - 3 and np.mean(scores) == pytest.approx(s["mVC3"])
+    assert s["boundary_sweep"]["0.02"] == s["mBIoU"]
+    assert s["boundary_sweep"]["0.05"] == pytest.approx(w["mBIoU"])

@@ -25,6 +25,8 @@ from replication.masks.store import Masklet, VideoMasklets, encode
 class MissingCheckpoint(FileNotFoundError):
     """No SAM2 checkpoint: the SAM2 rows are reported as not run, with this reason."""
 
+    fix = "supply the SAM2 checkpoint (see the reason), then run `dvc repro` again"
+
 
 def load_sam2(config: str, checkpoint: Path, device: str = "auto"):
     """SAM2 video predictor from a package config (e.g. `configs/sam2.1/sam2.1_hiera_t.yaml`)
@@ -84,8 +86,7 @@ class SAM2Source:
     def masklets(self, video: Video, dataset: Dataset) -> VideoMasklets:
         import torch
 
-        if self._predictor is None:
-            self._predictor = load_sam2(self.config, self.checkpoint, self.device)
+        self.load()
         generator = self._generator()
         first = read_image(video.frames[0].image)
         vm = VideoMasklets(video.name, [f.stem for f in video.frames], *first.shape[:2],
@@ -95,6 +96,12 @@ class SAM2Source:
                 images = [read_image(f.image) for f in video.frames[start:start + self.window]]
                 self._track_window(vm, start, images, generator, Path(tmp))
         return vm
+
+    def load(self) -> "SAM2Source":
+        """Load the model now (else on the first video)."""
+        if self._predictor is None:
+            self._predictor = load_sam2(self.config, self.checkpoint, self.device)
+        return self
 
     def _generator(self):
         from sam2.automatic_mask_generator import SAM2AutomaticMaskGenerator

@@ -27,13 +27,13 @@ class EvaluationError(ValueError):
 def evaluate_videos(videos: list[Video], load_gt: Callable[[Frame], np.ndarray], pred_dir: Path,
                     class_names: tuple[str, ...], *, boundary_ratio: float = 0.02,
                     vc_windows: tuple[int, ...] = (8, 16), strict_vc: bool = False,
-                    progress: bool = True) -> dict:
+                    boundary_sweep: tuple[float, ...] = (), progress: bool = True) -> dict:
     """Stream every frame of `videos` and its prediction through the evaluator."""
     pred_dir = Path(pred_dir)
     n = len(class_names)
     check_predictions_exist(videos, pred_dir)
     evaluator = StreamingEvaluator(n, boundary_ratio=boundary_ratio, vc_windows=vc_windows,
-                                   strict_vc=strict_vc)
+                                   strict_vc=strict_vc, boundary_sweep=boundary_sweep)
     total = sum(len(v.frames) for v in videos)
     with tqdm(total=total, desc=f"evaluate {pred_dir.name}", unit="frame",
               disable=not progress) as bar:
@@ -44,7 +44,7 @@ def evaluate_videos(videos: list[Video], load_gt: Callable[[Frame], np.ndarray],
                 gt = _checked(load_gt(frame), n, frame.label)
                 pred = _checked(read_label(pred_path), n, pred_path)
                 try:
-                    evaluator.add_frame(gt, pred)
+                    evaluator.add_frame(gt, pred, frame.stem)
                 except ValueError as exc:
                     raise EvaluationError(f"{pred_path} (ground truth {frame.label}): {exc}") from exc
                 bar.update()

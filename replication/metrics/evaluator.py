@@ -69,9 +69,14 @@ class StreamingEvaluator:
     """
 
     def __init__(self, num_classes: int, *, boundary_ratio: float = 0.02,
-                 vc_windows: tuple[int, ...] = (8, 16), strict_vc: bool = False):
+                 vc_windows: tuple[int, ...] = (8, 16), strict_vc: bool = False,
+                 boundary_sweep: tuple[float, ...] = ()):
         self.num_classes = num_classes
         self.boundary_ratio = boundary_ratio
+        self.boundary_sweep = tuple(boundary_sweep)  # extra band ratios: mBIoU against width
+        self.sweep_totals = {r: ClassCounts(num_classes) for r in self.boundary_sweep}
+        self.per_frame: dict[str, list] = {"stems": [], "intersection": [], "union": [],
+                                           "band_intersection": [], "band_union": []}
         self.totals = ClassCounts(num_classes)
         self.temporal = TemporalConsistency(tuple(vc_windows), strict=strict_vc)
         self.per_video: dict[str, dict] = {}
@@ -82,7 +87,8 @@ class StreamingEvaluator:
         self._counts = ClassCounts(self.num_classes)
         self.temporal.start_video(length)
 
-    def add_frame(self, gt: np.ndarray, pred: np.ndarray) -> None:
+    def add_frame(self, gt: np.ndarray, pred: np.ndarray, name: str | None = None) -> None:
+        """Score one frame; `name` (its stem) labels its counts in `per_frame`."""
         if gt.shape != pred.shape:
             raise ValueError(f"prediction shape {pred.shape} differs from ground truth {gt.shape}")
         if self._shape is None:
@@ -91,7 +97,14 @@ class StreamingEvaluator:
         elif gt.shape != self._shape:
             raise ValueError(f"frame size {gt.shape} differs from the video's first frame "
                              f"{self._shape}; all frames of a video must share one size")
-        self._counts.add(frame_counts(gt, pred, self.num_classes, self._d))
+        counts = frame_counts(gt, pred, self.num_classes, self._d)
+        self._counts.add(counts)
+        self.per_frame["stems"].append(name if name is not None else str(self.frames))
+        for key in ("intersection", "union", "band_intersection", "band_union"):
+            self.per_frame[key].append(getattr(counts, key).tolist())
+        for ratio, totals in self.sweep_totals.items():
+            d = boundary_width(*gt.shape, ratio)
+            totals.add(counts if d == self._d else frame_counts(gt, pred, self.num_classes, d))
         self.temporal.add_frame(gt, pred)
         self.frames += 1
 
@@ -103,6 +116,7 @@ class StreamingEvaluator:
             "mIoU": _nanmean(self._counts.iou()),
             "mBIoU": _nanmean(self._counts.biou()),
             **{f"mVC{k}": v for k, v in vc.items()},
+            "window_scores": {str(k): s for k, s in self.temporal.video_scores.items()},
         }
 
     def summary(self, class_names: tuple[str, ...]) -> dict:
@@ -129,6 +143,8 @@ class StreamingEvaluator:
                 for c, name in enumerate(class_names)
             },
             "per_video": self.per_video,
+            "per_frame": self.per_frame,
+            "boundary_sweep": {str(r): _nanmean(t.biou()) for r, t in self.sweep_totals.items()},
         }
 
 

@@ -33,8 +33,7 @@ class TemporalConsistency:
     def start_video(self, length: int) -> None:
         self._length = length
         self._t = -1
-        self._video_sums = {k: 0.0 for k in self.ks}
-        self._video_counts = {k: 0 for k in self.ks}
+        self.video_scores = {k: [] for k in self.ks}  # the video's window scores, in order
 
     def add_frame(self, gt: np.ndarray, pred: np.ndarray) -> None:
         self._t += 1
@@ -54,17 +53,16 @@ class TemporalConsistency:
                 denom = np.count_nonzero(gt_common)
                 if denom:
                     score = np.count_nonzero(gt_common & (self._run_pred >= k)) / denom
-                    self._video_sums[k] += score
-                    self._video_counts[k] += 1
+                    self.video_scores[k].append(score)
 
     def end_video(self) -> dict[int, float]:
         """The finished video's mean score per k (NaN where it has no scored window)."""
         if self._t + 1 != self._length:
             raise RuntimeError(f"video announced {self._length} frames but got {self._t + 1}")
         for k in self.ks:
-            self.sums[k] += self._video_sums[k]
-            self.counts[k] += self._video_counts[k]
-        return {k: _mean(self._video_sums[k], self._video_counts[k]) for k in self.ks}
+            self.sums[k] += sum(self.video_scores[k])
+            self.counts[k] += len(self.video_scores[k])
+        return {k: _mean(sum(self.video_scores[k]), len(self.video_scores[k])) for k in self.ks}
 
     def result(self) -> dict[int, float]:
         """mVC_k pooled over all windows of all videos (NaN where there is none)."""

@@ -1,0 +1,74 @@
+"""Benchmark (not a test): frames/s of the SAM2 refiner's masklets (SAM2 automatic masks on each
+window's first frame + video-predictor tracking) and of the refiner vote, on CamVid val frames.
+
+Without a real checkpoint it times a RANDOMLY INITIALISED SAM2 of the same config: the compute is
+the same for a fixed number of masklets, so `--masklets` forces that count (the best N of each
+window's automatic masks; a random model may propose fewer, which the output says). The figures
+are speed only; the masks mean nothing. With `--checkpoint` it times the real model.
+
+    .venv/bin/python benchmarks/sam2_refine_fps.py --frames 32 --window 32 --grid 16 \
+        --masklets 50 [--device cuda] [--checkpoint checkpoints/sam2.1_hiera_tiny.pt]
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from replication.approaches.refine import refine_video  # noqa: E402
+from replication.data.dataset import get_dataset  # noqa: E402
+from replication.data.video import Video  # noqa: E402
+from replication.device import describe_device, pick_device  # noqa: E402
+from replication.masks.checkpoint import write_random_checkpoint  # noqa: E402
+from replication.masks.sam2_source import SAM2Source  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--root", type=Path, default=REPO / "data/camvid")
+    parser.add_argument("--frames", type=int, default=32)
+    parser.add_argument("--window", type=int, default=32)
+    parser.add_argument("--grid", type=int, default=16)
+    parser.add_argument("--masklets", type=int, default=50)
+    parser.add_argument("--config", default="configs/sam2.1/sam2.1_hiera_t.yaml")
+    parser.add_argument("--checkpoint", type=Path, help="a real checkpoint (else random weights)")
+    parser.add_argument("--device", default="auto")
+    args = parser.parse_args()
+
+    dataset = get_dataset("camvid", args.root)
+    clip = dataset.videos("val")[0]
+    video = Video(clip.name, clip.frames[: args.frames])
+    with tempfile.TemporaryDirectory() as tmp:
+        checkpoint = args.checkpoint or write_random_checkpoint(args.config,
+                                                                Path(tmp) / "random.pt")
+        source = SAM2Source(args.config, checkpoint, window=args.window,
+                            points_per_side=args.grid, pred_iou_thresh=0.0,
+                            stability_score_thresh=0.0, max_masklets=args.masklets,
+                            device=args.device).load()
+        start = time.perf_counter()
+        vm = source.masklets(video, dataset)
+        mask_seconds = time.perf_counter() - start
+    preds = [dataset.load_label(f) for f in video.frames]  # any label maps: the vote's cost
+    start = time.perf_counter()
+    refine_video(preds, vm, dataset.num_classes)
+    vote_seconds = time.perf_counter() - start
+    n = len(video.frames)
+    per_frame = np.mean([len(vm.present(t)) for t in range(n)])
+    weights = "real checkpoint" if args.checkpoint else "RANDOM weights (speed only)"
+    print(f"SAM2 {args.config} ({weights}) on {describe_device(pick_device(args.device))}")
+    print(f"{n} frames of {video.name}, window {args.window}, grid {args.grid}x{args.grid}, "
+          f"{per_frame:.1f} masklets per frame (asked for {args.masklets})")
+    print(f"masklets: {n / mask_seconds:.2f} frames/s ({mask_seconds:.1f} s)")
+    print(f"refiner vote: {n / vote_seconds:.1f} frames/s")
+    print(f"SAM2 refiner without the baseline: {n / (mask_seconds + vote_seconds):.2f} frames/s")
+
+
+if __name__ == "__main__":
+    main()

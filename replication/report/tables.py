@@ -1,0 +1,233 @@
+"""The paper-style tables, each written as Markdown, LaTeX (booktabs) and CSV.
+
+Cells show a metric in percent with its 95% bootstrap interval; deltas (a method minus the
+baseline it builds on) carry a paired-bootstrap interval. Rows that could not run are listed with
+a numbered note that gives the reason and the fix.
+"""
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from replication.atomic import atomic_path
+from replication.report import bootstrap
+from replication.report.collect import Method, Results
+
+METRICS = ("mIoU", "mBIoU", "mVC8", "mVC16")
+
+
+@dataclass
+class Scorer:
+    """Metric values and intervals of methods; `splits` says which split scores each metric."""
+
+    splits: dict[str, str]
+    resamples: int = bootstrap.RESAMPLES
+    seed: int = 0
+
+    def value(self, method: Method, metric: str) -> float | None:
+        split = self._split(method, metric)
+        return None if split is None else split.get(metric)
+
+    def interval(self, method: Method, metric: str):
+        split = self._split(method, metric)
+        return None if split is None else bootstrap.confidence(split, metric, self.resamples,
+                                                               self.seed)
+
+    def delta(self, base: Method, method: Method, metric: str):
+        a, b = self._split(base, metric), self._split(method, metric)
+        if a is None or b is None:
+            return None, None
+        ci = bootstrap.paired_delta(a, b, metric, self.resamples, self.seed)
+        return b[metric] - a[metric], ci
+
+    def _split(self, method: Method, metric: str) -> dict | None:
+        return method.result.get(self.splits[metric]) if method.ran else None
+
+
+def percent(value: float | None, ci=None, signed: bool = False) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    text = f"{100 * value:+.1f}" if signed else f"{100 * value:.1f}"
+    return text + (f" [{100 * ci[0]:.1f}, {100 * ci[1]:.1f}]" if ci else "")
+
+
+def fps_text(method: Method) -> str:
+    fps = method.inference.get("fps")
+    return f"{fps:.2f}" if fps else "n/a"
+
+
+@dataclass
+class Table:
+    name: str
+    caption: str
+    columns: list[str]
+    rows: list[list[str]] = field(default_factory=list)
+    records: list[dict] = field(default_factory=list)   # the CSV: raw numbers
+    notes: list[str] = field(default_factory=list)
+
+    def not_run(self, method: Method) -> str:
+        """A cell pointing at a numbered note with the reason and the fix."""
+        note = f"{method.result.get('reason', '')} Fix: {method.result.get('fix', '')}"
+        if note not in self.notes:
+            self.notes.append(note)
+        return f"not run ({self.notes.index(note) + 1})"
+
+    def markdown(self) -> str:
+        lines = [f"**{self.caption}**", "", "| " + " | ".join(self.columns) + " |",
+                 "|" + "---|" * len(self.columns)]
+        lines += ["| " + " | ".join(row) + " |" for row in self.rows]
+        lines += [""] + [f"({i}) {note}" for i, note in enumerate(self.notes, 1)]
+        return "\n".join(lines).rstrip() + "\n"
+
+    def latex(self) -> str:
+        def esc(text: str) -> str:
+            for char in "&%_#$":
+                text = text.replace(char, "\\" + char)
+            return text.replace("Δ", r"$\Delta$")
+
+        lines = [r"\begin{table}[t]", r"\centering", r"\small",
+                 r"\begin{tabular}{l" + "r" * (len(self.columns) - 1) + "}", r"\toprule",
+                 " & ".join(esc(c) for c in self.columns) + r" \\", r"\midrule"]
+        lines += [" & ".join(esc(c) for c in row) + r" \\" for row in self.rows]
+        lines += [r"\bottomrule", r"\end{tabular}", rf"\caption{{{esc(self.caption)}}}",
+                  rf"\label{{tab:{self.name}}}", r"\end{table}"]
+        lines += [f"% ({i}) {note}" for i, note in enumerate(self.notes, 1)]
+        return "\n".join(lines) + "\n"
+
+    def write(self, out_dir: Path) -> list[Path]:
+        out_dir = Path(out_dir)
+        paths = [out_dir / f"{self.name}.{ext}" for ext in ("md", "tex", "csv")]
+        for path, text in zip(paths[:2], (self.markdown(), self.latex())):
+            with atomic_path(path) as tmp:
+                tmp.write_text(text)
+        with atomic_path(paths[2]) as tmp, open(tmp, "w", newline="") as fh:
+            keys = list(dict.fromkeys(k for r in self.records for k in r))
+            writer = csv.DictWriter(fh, fieldnames=keys)
+            writer.writeheader()
+            writer.writerows(self.records)
+        return paths
+
+
+def metric_cells(table: Table, scorer: Scorer, method: Method, base: Method | None = None,
+                 record: dict | None = None) -> list[str]:
+    """Cells of the four metrics (and, with `base`, their deltas); fills `record` for the CSV."""
+    cells, deltas = [], []
+    for metric in METRICS:
+        value, ci = scorer.value(method, metric), scorer.interval(method, metric)
+        cells.append(percent(value, ci))
+        if record is not None:
+            record.update({metric: value, f"{metric}_low": ci and ci[0],
+                           f"{metric}_high": ci and ci[1]})
+        if base is not None:
+            delta, dci = scorer.delta(base, method, metric)
+            deltas.append(percent(delta, dci, signed=True))
+            if record is not None:
+                record.update({f"d{metric}": delta, f"d{metric}_low": dci and dci[0],
+                               f"d{metric}_high": dci and dci[1]})
+    return cells + deltas
+
+
+def _row(table: Table, scorer: Scorer, method: Method, lead: list[str],
+         base: Method | None = None, extra: list[str] = (), with_deltas: bool = False) -> None:
+    record = {"method": method.name, "status": "ok" if method.ran else "not run"}
+    if not method.ran:
+        record["reason"] = method.result.get("reason")
+        width = len(table.columns) - len(lead)
+        table.rows.append(lead + [table.not_run(method)] + [""] * (width - 1))
+    else:
+        cells = metric_cells(table, scorer, method, base if with_deltas else None, record)
+        if with_deltas and base is None:
+            cells += ["-"] * len(METRICS)
+        table.rows.append(lead + cells[:len(METRICS)] + list(extra) + cells[len(METRICS):])
+        record["fps"] = method.inference.get("fps")
+    table.records.append(record)
+
+
+def refiner_table(results: Results, scorer: Scorer, caption_splits: str) -> Table:
+    """(a) Each baseline and its refined versions, with deltas over the baseline."""
+    table = Table("refiner", "Baselines and the SAM2-style refiner (approach 1) on "
+                  f"{results.dataset}. {caption_splits} Δ: refined minus its baseline (paired "
+                  "bootstrap).", ["Method", "Masklets", *METRICS, "FPS",
+                                  *(f"Δ{m}" for m in METRICS)])
+    refined = [m for m in results.of_kind("refined") if not m.variant]
+    bases = results.of_kind("baseline") + [m for m in results.of_kind("reference")
+                                           if any(r.baseline == m.name for r in refined)]
+    for base in bases:
+        _row(table, scorer, base, [base.name, "-"], None, [fps_text(base)], True)
+        for m in refined:
+            if m.baseline == base.name:
+                _row(table, scorer, m, ["+ refine", m.source], base,
+                     [fps_text(m) if m.ran else ""], True)
+    return table
+
+
+def standalone_table(results: Results, scorer: Scorer, caption_splits: str) -> Table:
+    """(b) The standalone segmentor (approach 2) next to the baselines."""
+    baselines = results.of_kind("baseline")
+    ref = baselines[0] if baselines else None
+    table = Table("standalone", "Masklets + pooled features + MLP (approach 2) against the "
+                  f"baselines on {results.dataset}. {caption_splits} Coverage: pixels inside a "
+                  f"masklet. Δ: minus {ref.name if ref else 'the baseline'} (paired bootstrap).",
+                  ["Method", "Masklets", "Features", "Coverage", *METRICS, "FPS",
+                   *(f"Δ{m}" for m in METRICS)])
+    for base in baselines:
+        _row(table, scorer, base, [base.name, "-", "-", "-"], None, [fps_text(base)], True)
+    for m in results.of_kind("standalone"):
+        coverage = m.inference.get("coverage")
+        lead = ["classify", m.source, m.features,
+                percent(coverage) if coverage is not None else "n/a"]
+        _row(table, scorer, m, lead, ref, [fps_text(m) if m.ran else ""], ref is not None)
+    return table
+
+
+def mask_source_table(results: Results, scorer: Scorer, caption_splits: str) -> Table:
+    """(c) Masklet sources: their statistics and what each gives the refiner and classifier."""
+    table = Table("mask_sources", f"Masklet sources on {results.dataset}: statistics over all "
+                  "splits, and the refiner / standalone results they give. "
+                  f"{caption_splits} oracle: ground-truth components (an upper bound).",
+                  ["Source", "Used by", "Masklets/frame", "Frames/masklet", "Coverage",
+                   "Masks FPS", *METRICS])
+    for source, stats in results.masks.items():
+        users = [m for m in results.methods.values() if m.source == source and not m.variant]
+        for m in users:
+            if stats.get("status") == "not run" or not m.ran:
+                _row(table, scorer, m, [source, m.name])
+                continue
+            lead = [source, m.name, f"{stats['masklets_per_frame']['mean']:.1f}",
+                    f"{stats['frames_per_masklet']:.2f}", percent(stats["coverage"]),
+                    "n/a (ground truth)" if source == "oracle" or not stats.get("fps")
+                    else f"{stats['fps']:.2f}"]
+            _row(table, scorer, m, lead)
+    return table
+
+
+def ablation_table(results: Results, scorer: Scorer, caption_splits: str) -> Table:
+    """(d) Refiner settings that ran: vote mode, window length and grid of the masklets."""
+    table = Table("refiner_ablations", "Refiner ablations that ran: vote per masklet (over its "
+                  "frames) or per frame, window length W of the masklets, SAM2 prompt grid. "
+                  f"{caption_splits}", ["Baseline", "Masklets", "Vote", "W", "Grid", *METRICS])
+    for m in results.of_kind("refined"):
+        if not m.ran:
+            continue
+        settings = results.masks.get(m.source, {}).get("settings", {})
+        grid = settings.get("points_per_side")
+        lead = [m.baseline, m.source, m.inference.get("vote", "?"),
+                str(settings.get("window", "-")), f"{grid}x{grid}" if grid else "-"]
+        _row(table, scorer, m, lead)
+    return table
+
+
+def per_class_markdown(results: Results, split: str, classes_of: str = "IoU") -> str:
+    """Appendix: per-class IoU or BIoU (percent) of every method that ran, on `split`."""
+    ran = [m for m in results.methods.values() if m.ran and split in m.result]
+    if not ran:
+        return ""
+    classes = list(ran[0].result[split]["per_class"])
+    lines = [f"**Per-class {classes_of} (%) on {results.dataset} {split}**", "",
+             "| Class | " + " | ".join(m.name for m in ran) + " |", "|" + "---|" * (len(ran) + 1)]
+    for c in classes:
+        cells = [percent(m.result[split]["per_class"][c][classes_of]) for m in ran]
+        lines.append(f"| {c} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
