@@ -62,6 +62,13 @@ def test_stats_count_masklets_union_coverage_and_speed(tmp_path):
     assert stats["seconds"] == 1.5 and stats["fps"] == 2.0
 
 
+def test_a_video_without_masklets_keeps_the_baseline():
+    vm = VideoMasklets("v", ["f0"], 2, 3, "test")
+    pred = np.array([[0, 1, 2], [2, 1, 0]], np.uint8)
+    for vote in ("masklet", "frame"):
+        assert refine_video([pred], vm, 3, vote)[0].tolist() == pred.tolist()
+
+
 def test_masklet_vote_spans_frames_and_frame_vote_does_not():
     shape = (2, 4)
     m = np.ones(shape, bool)

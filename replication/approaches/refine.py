@@ -66,7 +66,8 @@ def label_histograms(pred: np.ndarray, masks: np.ndarray, num_classes: int) -> n
     onehot = np.zeros((pred.size, num_classes), np.float32)
     valid = pred.ravel() != IGNORE
     onehot[np.flatnonzero(valid), pred.ravel()[valid]] = 1
-    return np.rint(masks.reshape(len(masks), -1).astype(np.float32) @ onehot).astype(np.int64)
+    flat = masks.reshape(len(masks), pred.size).astype(np.float32)
+    return np.rint(flat @ onehot).astype(np.int64)
 
 
 def refine_predictions(pred_dir: Path, masks_dir: Path, dataset: Dataset, splits: list[str],
