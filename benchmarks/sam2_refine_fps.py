@@ -3,7 +3,8 @@ window's first frame + video-predictor tracking) and of the refiner vote, on Cam
 
 Without a real checkpoint it times a RANDOMLY INITIALISED SAM2 of the same config: the compute is
 the same for a fixed number of masklets, so `--masklets` forces that count (the best N of each
-window's automatic masks; a random model may propose fewer, which the output says). The figures
+window's automatic masks, with score thresholds and NMS off so that a random model proposes
+enough; the output says how many were tracked). The figures
 are speed only; the masks mean nothing. With `--checkpoint` it times the real model.
 
     .venv/bin/python benchmarks/sam2_refine_fps.py --frames 32 --window 32 --grid 16 \
@@ -50,7 +51,8 @@ def main() -> None:
                                                                 Path(tmp) / "random.pt")
         source = SAM2Source(args.config, checkpoint, window=args.window,
                             points_per_side=args.grid, pred_iou_thresh=0.0,
-                            stability_score_thresh=0.0, max_masklets=args.masklets,
+                            stability_score_thresh=0.0, box_nms_thresh=1.0,
+                            max_masklets=args.masklets,
                             device=args.device).load()
         start = time.perf_counter()
         vm = source.masklets(video, dataset)

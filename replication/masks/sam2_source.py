@@ -79,6 +79,7 @@ class SAM2Source:
     stability_score_thresh: float = 0.8
     stability_score_offset: float = 0.9
     max_masklets: int | None = None  # keep the best N per window (fixed counts for FPS runs)
+    box_nms_thresh: float = 0.7      # the generator's NMS (1.0: none, to force counts)
     device: str = "auto"
     name: str = "sam2"
     _predictor: object = field(default=None, repr=False)
@@ -110,7 +111,8 @@ class SAM2Source:
             self._predictor, points_per_side=self.points_per_side,
             pred_iou_thresh=self.pred_iou_thresh,
             stability_score_thresh=self.stability_score_thresh,
-            stability_score_offset=self.stability_score_offset)
+            stability_score_offset=self.stability_score_offset,
+            box_nms_thresh=self.box_nms_thresh)
 
     def _track_window(self, vm: VideoMasklets, start: int, images: list[np.ndarray],
                       generator, tmp: Path) -> None:
