@@ -1,6 +1,8 @@
 """Write files so that readers never see a half-written one."""
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import tempfile
@@ -22,6 +24,22 @@ def atomic_path(path: Path) -> Iterator[Path]:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_text(path: Path, text: str) -> Path:
+    """Atomically write `text`; returns `path`."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)
+    return Path(path)
+
+
+def write_csv(path: Path, rows: list[dict], fieldnames: list[str]) -> None:
+    """Atomically write `rows` as CSV (the csv module's dialect: header, CRLF line ends)."""
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=fieldnames)
+    writer.writeheader()
+    writer.writerows(rows)
+    write_text(path, text.getvalue())
 
 
 def write_json(path: Path, data: object) -> None:

@@ -204,13 +204,11 @@ def _report(args: argparse.Namespace) -> None:
 
     panels = None
     if args.frames:
-        from replication.data.dataset import get_dataset
         from replication.report.qualitative import panels as make_panels
 
-        dataset = get_dataset(args.dataset, args.root or Path("data") / args.dataset)
         methods = {name: args.predictions / name for name in args.methods}
-        panels = make_panels(dataset, [args.region_split, args.temporal_split], args.frames,
-                             methods, args.masks)
+        panels = make_panels(_dataset(args), [args.region_split, args.temporal_split],
+                             args.frames, methods, args.masks)
     written = build_report(args.results, args.out, args.dataset,
                            region_split=args.region_split, temporal_split=args.temporal_split,
                            resamples=args.resamples, seed=args.seed, qualitative=panels)

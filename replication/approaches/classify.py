@@ -10,7 +10,6 @@ inference, unless the features are a baseline's (the ablation).
 """
 from __future__ import annotations
 
-import csv
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -20,8 +19,8 @@ from scipy import ndimage
 from tqdm import tqdm
 
 from replication.approaches.features import masklet_features
-from replication.approaches.refine import label_histograms, paint, timing
-from replication.atomic import atomic_path, write_json
+from replication.approaches.refine import label_histograms, paint, timing, total_seconds
+from replication.atomic import atomic_path, write_csv, write_json
 from replication.data.dataset import Dataset
 from replication.data.images import read_image
 from replication.data.labels import write_label
@@ -156,10 +155,7 @@ def train_classifier(dataset: Dataset, split: str, masks_dir: Path, encoder, enc
 
 def write_curve(path: Path, rows: list[dict]) -> None:
     """The training curve as CSV (only the header when nothing was trained)."""
-    with atomic_path(path) as tmp, open(tmp, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=["epoch", "loss", "accuracy"])
-        writer.writeheader()
-        writer.writerows(rows)
+    write_csv(path, rows, ["epoch", "loss", "accuracy"])
 
 
 def load_classifier(path: Path, num_classes: int):
@@ -214,7 +210,7 @@ def predict_classifier(model_path: Path, dataset: Dataset, splits: list[str], ma
     for split, video in tqdm(split_videos(dataset, splits), desc=f"classify {Path(out_dir).name}",
                              unit="video"):
         vm = load_for_video(masks_dir, split, video)
-        mask_seconds.append(None if vm.source == "oracle" else vm.seconds)
+        mask_seconds.append(vm.timed_seconds)
         images = [read_image(f.image) for f in video.frames]
         start = time.perf_counter()
         ids, where, vectors = masklet_features(vm, images, encoder, per)
@@ -232,8 +228,7 @@ def predict_classifier(model_path: Path, dataset: Dataset, splits: list[str], ma
         frames += len(labels)
         for frame, label in zip(video.frames, labels):
             write_label(prediction_path(out_dir, video, frame), label)
-    parts = {"masks": None if None in mask_seconds else sum(mask_seconds),
-             "classifier": seconds}
+    parts = {"masks": total_seconds(mask_seconds), "classifier": seconds}
     info = {"classifier": str(model_path), "encoder": state["encoder"], "masks": str(masks_dir),
             "fill": fill, "frames": frames, "coverage": round(covered / frames, 4),
             **timing(frames, parts, "features, classifier and fusion")}

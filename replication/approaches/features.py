@@ -83,11 +83,10 @@ class BaselineEncoder:
     decoder features, cropped to the frame (the model pads frames to a multiple of 32)."""
 
     def __init__(self, checkpoint: Path, num_classes: int, device: str = "auto"):
-        from baselines.predict import load_model
+        from baselines.predict import decoder_features, load_model
 
         self.model, self.cfg, self.dev = load_model(checkpoint, num_classes, device=device)
+        self._features = decoder_features
 
     def __call__(self, image: np.ndarray):
-        from baselines.predict import decoder_features
-
-        return decoder_features(self.model, self.cfg, image, self.dev).float().cpu()
+        return self._features(self.model, self.cfg, image, self.dev).float().cpu()

@@ -90,11 +90,11 @@ def refine_predictions(pred_dir: Path, masks_dir: Path, dataset: Dataset, splits
         seconds += time.perf_counter() - start
         frames += len(preds)
         masklets_seen += sum(len(vm.present(t)) for t in range(len(preds)))
-        mask_seconds.append(None if vm.source == "oracle" else vm.seconds)
+        mask_seconds.append(vm.timed_seconds)
         for frame, label in zip(video.frames, refined):
             write_label(prediction_path(out_dir, video, frame), label)
     parts = {"baseline": _baseline_seconds(pred_dir, frames),
-             "masks": None if None in mask_seconds else sum(mask_seconds), "refiner": seconds}
+             "masks": total_seconds(mask_seconds), "refiner": seconds}
     info = {"vote": vote, "masks": str(masks_dir), "baseline": str(pred_dir), "frames": frames,
             "masklets_per_frame": round(masklets_seen / frames, 2), "device": "cpu (numpy)",
             **timing(frames, parts, "votes and painting (numpy, CPU)")}
@@ -114,6 +114,11 @@ def timing(frames: int, parts: dict[str, float | None], own: str) -> dict:
             "timing": f"per-frame time of {' + '.join(timed)}; {list(parts)[-1]}: {own}"
                       + (f"; not counted: {', '.join(untimed)} (untimed or made from the "
                          "ground truth)" if untimed else "")}
+
+
+def total_seconds(seconds: list[float | None]) -> float | None:
+    """The sum of the parts' seconds, None when any part is untimed."""
+    return None if None in seconds else sum(seconds)
 
 
 def _baseline_seconds(pred_dir: Path, frames: int) -> float | None:

@@ -37,6 +37,12 @@ class VideoMasklets:
     seconds: float | None = None
     _index: tuple | None = field(default=None, repr=False, compare=False)  # (n masklets, by frame)
 
+    @property
+    def timed_seconds(self) -> float | None:
+        """The source's time for this video, None when untimed or made from the ground truth
+        (oracle: not a method's cost)."""
+        return None if self.source == "oracle" else self.seconds
+
     def present(self, t: int) -> list[int]:
         """Indices (into `masklets`) of the masklets present at frame `t` (indexed on first use,
         re-indexed when masklets were appended since)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from replication.atomic import atomic_path
+from replication.atomic import atomic_path, write_text
 from replication.report import figures
 from replication.report.collect import Results, load_results
 from replication.report.tables import (METRICS, Scorer, ablation_table, mask_source_table,
@@ -35,7 +35,7 @@ def build_report(results_dir: Path, out_dir: Path, dataset: str, *, region_split
     written = [p for t in tables for p in t.write(out_dir / "tables")]
     appendix = "\n".join(per_class_markdown(results, region_split, kind)
                          for kind in ("IoU", "BIoU"))
-    written.append(_write(out_dir / "appendix_per_class.md", appendix))
+    written.append(write_text(out_dir / "appendix_per_class.md", appendix))
     written.append(_summary_csv(results, scorer, out_dir / "summary.csv"))
     written += _band_width_csvs(results, region_split, out_dir / "band_width")
     pictures = [*figures.per_class_bars(results, region_split, out_dir / "figures"),
@@ -51,7 +51,7 @@ def build_report(results_dir: Path, out_dir: Path, dataset: str, *, region_split
     index += [t.markdown() for t in tables]
     index += [f"![{p.stem}](figures/{p.name})\n" for p in pictures]
     index += ["Per-class values: [appendix_per_class.md](appendix_per_class.md)."]
-    written.append(_write(out_dir / "README.md", "\n".join(index) + "\n"))
+    written.append(write_text(out_dir / "README.md", "\n".join(index) + "\n"))
     return written
 
 
@@ -76,12 +76,8 @@ def _band_width_csvs(results: Results, split: str, folder: Path) -> list[Path]:
         sweep = m.result.get(split, {}).get("boundary_sweep") if m.ran else None
         if sweep and m.kind != "reference":
             rows = "".join(f"{100 * float(r):g},{100 * v:.4f}\n" for r, v in sweep.items())
-            paths.append(_write(folder / f"{m.name}.csv", "d_percent,mBIoU\n" + rows))
+            paths.append(write_text(folder / f"{m.name}.csv", "d_percent,mBIoU\n" + rows))
     return paths
 
 
-def _write(path: Path, text: str) -> Path:
-    with atomic_path(path) as tmp:
-        tmp.write_text(text)
-    return path
 

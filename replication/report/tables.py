@@ -6,12 +6,11 @@ a numbered note that gives the reason and the fix.
 """
 from __future__ import annotations
 
-import csv
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from replication.atomic import atomic_path
+from replication.atomic import write_csv, write_text
 from replication.report import bootstrap
 from replication.report.collect import Method, Results
 
@@ -99,14 +98,9 @@ class Table:
     def write(self, out_dir: Path) -> list[Path]:
         out_dir = Path(out_dir)
         paths = [out_dir / f"{self.name}.{ext}" for ext in ("md", "tex", "csv")]
-        for path, text in zip(paths[:2], (self.markdown(), self.latex())):
-            with atomic_path(path) as tmp:
-                tmp.write_text(text)
-        with atomic_path(paths[2]) as tmp, open(tmp, "w", newline="") as fh:
-            keys = list(dict.fromkeys(k for r in self.records for k in r))
-            writer = csv.DictWriter(fh, fieldnames=keys)
-            writer.writeheader()
-            writer.writerows(self.records)
+        write_text(paths[0], self.markdown())
+        write_text(paths[1], self.latex())
+        write_csv(paths[2], self.records, list(dict.fromkeys(k for r in self.records for k in r)))
         return paths
 
 
