@@ -21,19 +21,14 @@ def load(path: Path, *, trust: bool = False) -> dict:
     Files from elsewhere (e.g. mmseg model-zoo SegFormer weights) may hold pickled objects that
     torch >= 2.6 refuses by default: `trust=True` unpickles them fully (only for files you trust).
     """
-    import pickle
+    from replication.torch_files import load_torch
 
-    import torch
-
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: checkpoint not found; train it (`dvc repro train@...`) "
-                                "or point `checkpoint:` in params.yaml at your file")
-    try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=not trust)
-    except pickle.UnpicklingError as exc:
-        raise ValueError(f"{path}: holds objects beyond tensors; if you trust this file, "
-                         "load it with --trust-checkpoint") from exc
+    ckpt = load_torch(path, "model checkpoint",
+                      "train it (`dvc repro train@...`) or point --checkpoint (or `checkpoint:` "
+                      "in params.yaml) at a checkpoint file", trust=trust,
+                      trust_hint="if you trust this file, load it with --trust-checkpoint")
     if not isinstance(ckpt, dict) or "state_dict" not in ckpt:
-        raise ValueError(f"{path}: not a model checkpoint (no `state_dict`)")
+        keys = sorted(ckpt)[:5] if isinstance(ckpt, dict) else type(ckpt).__name__
+        raise ValueError(f"{path}: not a model checkpoint (no `state_dict`; holds {keys}); "
+                         "point --checkpoint at a baseline checkpoint")
     return ckpt

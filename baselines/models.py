@@ -22,11 +22,10 @@ def build_config(name: str, num_classes: int, *, class_weight: list[float] | Non
     """mmengine Config of baseline `name` for `num_classes` classes (255 = ignore)."""
     from mmengine.config import Config
 
-    path = CONFIG_DIR / f"{name}.py"
-    if not path.is_file():
+    if name not in known_models():  # never a path: a config file is executed when read
         raise ValueError(f"unknown baseline model {name!r}; known: {known_models()} "
                          f"(configs in {CONFIG_DIR})")
-    cfg = Config.fromfile(path)
+    cfg = Config.fromfile(CONFIG_DIR / f"{name}.py")
     _sync_bn_to_bn([cfg[key] for key in cfg.keys()])
     aux = cfg.model.get("auxiliary_head") or []
     for head in [cfg.model.decode_head, *(aux if isinstance(aux, list) else [aux])]:

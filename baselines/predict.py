@@ -9,12 +9,13 @@ from tqdm import tqdm
 
 from baselines import checkpoint
 from baselines.models import build_config, build_model, to_input
-from replication.atomic import write_json
+from replication.atomic import staged_dir, write_json
 from replication.data.dataset import Dataset
 from replication.data.images import read_image
 from replication.data.labels import write_label
 from replication.data.video import INFERENCE_FILE, prediction_path
 from replication.device import describe_device, pick_device
+from replication.records import write_record
 
 PAD = 32  # frames are padded to a multiple of this (the backbones' largest stride)
 
@@ -89,17 +90,21 @@ def predict(ckpt_path: Path, dataset: Dataset, splits: list[str], out_dir: Path,
                                     model_name=model_name, mit=mit, trust=trust)
     frames = [(v, f) for s in splits for v in dataset.videos(s) for f in v.frames]
     seconds = 0.0
-    for video, frame in tqdm(frames, desc=f"predict {Path(out_dir).name}", unit="frame"):
-        image = read_image(frame.image)
-        start = time.perf_counter()
-        label = segment(model, cfg, image, dev)
-        if dev.type == "cuda":
-            torch.cuda.synchronize(dev)
-        seconds += time.perf_counter() - start
-        write_label(prediction_path(out_dir, video, frame), label)
-    info = {"checkpoint": str(ckpt_path), "device": describe_device(dev), "frames": len(frames),
-            "seconds": round(seconds, 3), "fps": round(len(frames) / seconds, 3),
-            "timing": "model forward incl. normalisation and argmax; image decoding and PNG "
-                      "writing excluded"}
-    write_json(Path(out_dir) / INFERENCE_FILE, info)
+    with staged_dir(out_dir) as staging:
+        for video, frame in tqdm(frames, desc=f"predict {Path(out_dir).name}", unit="frame"):
+            image = read_image(frame.image)
+            start = time.perf_counter()
+            label = segment(model, cfg, image, dev)
+            if dev.type == "cuda":
+                torch.cuda.synchronize(dev)
+            seconds += time.perf_counter() - start
+            write_label(prediction_path(staging, video, frame), label)
+        info = {"checkpoint": str(ckpt_path), "device": describe_device(dev),
+                "frames": len(frames), "seconds": round(seconds, 3),
+                "fps": round(len(frames) / seconds, 3),
+                "timing": "model forward incl. normalisation and argmax; image decoding and PNG "
+                          "writing excluded"}
+        write_json(staging / INFERENCE_FILE, info)
+        write_record(staging, "baseline", dataset=dataset.name, splits=list(splits),
+                     checkpoint=ckpt_path)
     return info

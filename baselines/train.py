@@ -33,6 +33,16 @@ class TrainSettings:
     log_every: int = 50
     limit_frames: int | None = None  # train on the first N frames only (tests, smoke runs)
 
+    def __post_init__(self):
+        for name in ("iterations", "batch", "log_every", *(["limit_frames"] if self.limit_frames
+                                                          is not None else [])):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name.replace('_', '-')} must be at least 1, got "
+                                 f"{getattr(self, name)}")
+        if min(self.crop) < 1 or not 0 < self.scale[0] <= self.scale[1] or self.lr <= 0:
+            raise ValueError(f"crop must be positive, 0 < scale min <= max and lr > 0; got crop "
+                             f"{self.crop}, scale {self.scale}, lr {self.lr}")
+
 
 def train(model_name: str, dataset: Dataset, split: str, settings: TrainSettings, out: Path,
           curve: Path, *, device: str = "auto", mit: str | None = None) -> dict:

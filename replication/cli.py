@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -139,8 +140,7 @@ def _masks(args: argparse.Namespace) -> None:
           f"-> {args.out}")
     if args.stats:
         stats = masklet_stats(args.out, split_videos(dataset, args.splits)[index::count])
-        stats["settings"] = {k: str(v) if isinstance(v, Path) else v
-                             for k, v in vars(source).items() if not k.startswith("_")}
+        stats["settings"] = source.settings()
         write_json(args.stats, stats)
         print(f"{stats['masklets_per_frame']['mean']} masklets per frame, coverage "
               f"{stats['coverage']:.1%}, {stats['fps']} frames/s -> {args.stats}")
@@ -172,7 +172,7 @@ def _classify(args: argparse.Namespace) -> None:
             batch=args.batch, weight_decay=args.weight_decay, min_purity=args.min_purity,
             class_weighting=not args.no_class_weighting, per=args.per, seed=args.seed)
         info = classify.train_classifier(dataset, args.split, args.masks, encoder, spec,
-                                         args.out / classify.MODEL_FILE, args.curve, settings)
+                                         args.out, args.curve, settings)
         print(f"trained on {info['masklets']} masklets (skipped {info['skipped']}), train "
               f"accuracy {info['train_accuracy']:.3f} -> {args.out}")
     else:
@@ -454,6 +454,8 @@ def _dataset_args(p: argparse.ArgumentParser, splits: bool = True) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # SIGTERM (e.g. a killed `dvc repro`) unwinds like Ctrl-C, so staging folders are removed
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     from replication.data.fetch import FetchError
     from replication.data.labels import LabelError
 

@@ -6,10 +6,11 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from replication.atomic import atomic_path
+from replication.atomic import staged_dir
 from replication.data.dataset import Dataset
 from replication.data.video import INFERENCE_FILE, prediction_path
 from replication.metrics.evaluate import check_predictions_exist
+from replication.records import write_record
 
 
 def import_predictions(src: Path, dataset: Dataset, splits: list[str], out_dir: Path) -> int:
@@ -20,11 +21,13 @@ def import_predictions(src: Path, dataset: Dataset, splits: list[str], out_dir: 
     """
     videos = [v for s in splits for v in dataset.videos(s)]
     check_predictions_exist(videos, Path(src))
-    pairs = [(prediction_path(src, v, f), prediction_path(out_dir, v, f))
-             for v in videos for f in v.frames]
-    for source, target in tqdm(pairs, desc=f"import {Path(out_dir).name}", unit="frame"):
-        with atomic_path(target) as tmp:
-            shutil.copyfile(source, tmp)
-    if (Path(src) / INFERENCE_FILE).is_file():
-        shutil.copyfile(Path(src) / INFERENCE_FILE, Path(out_dir) / INFERENCE_FILE)
+    with staged_dir(out_dir) as staging:
+        pairs = [(prediction_path(src, v, f), prediction_path(staging, v, f))
+                 for v in videos for f in v.frames]
+        for source, target in tqdm(pairs, desc=f"import {Path(out_dir).name}", unit="frame"):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
+        if (Path(src) / INFERENCE_FILE).is_file():
+            shutil.copyfile(Path(src) / INFERENCE_FILE, staging / INFERENCE_FILE)
+        write_record(staging, "external", dataset=dataset.name, splits=list(splits), src=src)
     return len(pairs)

@@ -7,21 +7,17 @@ marked "not run". So the pipeline completes and the missing rows say why they ar
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
-from replication.atomic import write_json
-
-NOT_RUN_FILE = "NOT_RUN.json"
+from replication.atomic import NOT_RUN_FILE, staged_dir, write_json
 
 
 def mark_not_run(folder: Path, reason: str, fix: str) -> dict:
-    """Replace `folder` by one that only says why its content could not be made."""
-    folder = Path(folder)
-    if folder.exists():
-        shutil.rmtree(folder)
+    """Replace `folder` (an earlier output of ours, or nothing) by one that only says why its
+    content could not be made; a folder holding a user's files is refused (OutputError)."""
     record = {"status": "not run", "reason": reason, "fix": fix}
-    write_json(folder / NOT_RUN_FILE, record)
+    with staged_dir(folder) as staging:
+        write_json(staging / NOT_RUN_FILE, record)
     return record
 
 

@@ -13,9 +13,11 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
+from replication.atomic import staged_dir
 from replication.data.dataset import Dataset
 from replication.data.labels import write_label
 from replication.data.video import prediction_path
+from replication.records import write_record
 
 
 def degrade(label: np.ndarray, downscale: int, jitter: int, rng: np.random.Generator) -> np.ndarray:
@@ -38,7 +40,10 @@ def write_reference_predictions(dataset: Dataset, splits: list[str], out_dir: Pa
     """Write `<out_dir>/<video>/<stem>.png` for every frame of `splits`; returns the frame count."""
     rng = np.random.default_rng(seed)
     frames = [(v, f) for split in splits for v in dataset.videos(split) for f in v.frames]
-    for video, frame in tqdm(frames, desc=f"write {Path(out_dir).name}", unit="frame"):
-        label = degrade(dataset.load_label(frame), downscale, jitter, rng)
-        write_label(prediction_path(out_dir, video, frame), label)
+    with staged_dir(out_dir) as staging:
+        for video, frame in tqdm(frames, desc=f"write {Path(out_dir).name}", unit="frame"):
+            label = degrade(dataset.load_label(frame), downscale, jitter, rng)
+            write_label(prediction_path(staging, video, frame), label)
+        write_record(staging, "reference", dataset=dataset.name, splits=list(splits),
+                     downscale=downscale, jitter=jitter, seed=seed)
     return len(frames)

@@ -92,7 +92,7 @@ def test_two_iteration_train_then_predict_then_evaluate(tmp_path, camvid_small, 
 def test_missing_checkpoint_and_wrong_class_count_are_named(tmp_path, camvid_small, capsys):
     code = main(["predict", "--checkpoint", str(tmp_path / "none.pth"), "--dataset", "camvid",
                  "--root", str(camvid_small), "--out", str(tmp_path / "p")])
-    assert code == 1 and "none.pth: checkpoint not found" in capsys.readouterr().err
+    assert code == 1 and "none.pth: model checkpoint not found" in capsys.readouterr().err
     checkpoint.save(tmp_path / "c.pth", {}, model="fastscnn", mit=None, classes=["a", "b"])
     code = main(["predict", "--checkpoint", str(tmp_path / "c.pth"), "--dataset", "camvid",
                  "--root", str(camvid_small), "--out", str(tmp_path / "p")])

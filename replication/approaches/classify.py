@@ -20,13 +20,14 @@ from tqdm import tqdm
 
 from replication.approaches.features import masklet_features
 from replication.approaches.refine import label_histograms, paint, timing, total_seconds
-from replication.atomic import atomic_path, write_csv, write_json
+from replication.atomic import staged_dir, write_csv, write_json
 from replication.data.dataset import Dataset
 from replication.data.images import read_image
 from replication.data.labels import write_label
 from replication.data.video import IGNORE, INFERENCE_FILE, prediction_path
 from replication.masks.sources import split_videos
 from replication.masks.store import VideoMasklets, load_for_video
+from replication.records import write_record
 
 FORMAT = "vss-masklet-classifier-1"
 MODEL_FILE = "classifier.pt"
@@ -134,8 +135,9 @@ def training_set(dataset: Dataset, split: str, masks_dir: Path, encoder, setting
 
 
 def train_classifier(dataset: Dataset, split: str, masks_dir: Path, encoder, encoder_spec: dict,
-                     out: Path, curve_path: Path, settings: Settings) -> dict:
-    """Train on a split's masklets; save the classifier (plain tensors) and its curve."""
+                     out_dir: Path, curve_path: Path, settings: Settings) -> dict:
+    """Train on a split's masklets; save the classifier (`<out_dir>/classifier.pt`, plain
+    tensors) and its curve."""
     import torch
 
     x, y, skipped = training_set(dataset, split, masks_dir, encoder, settings)
@@ -147,8 +149,10 @@ def train_classifier(dataset: Dataset, split: str, masks_dir: Path, encoder, enc
     state = {"format": FORMAT, "settings": asdict(settings), "classes": list(dataset.classes),
              "encoder": encoder_spec, "mean": torch.from_numpy(mean), "std": torch.from_numpy(std),
              "state_dict": model.state_dict(), "info": info}
-    with atomic_path(out) as tmp:
-        torch.save(state, tmp)
+    with staged_dir(out_dir) as staging:
+        torch.save(state, staging / MODEL_FILE)
+        write_record(staging, "classifier", dataset=dataset.name, split=split, masks=masks_dir,
+                     encoder=encoder_spec, settings=asdict(settings))
     write_curve(curve_path, curve)
     return info
 
@@ -207,30 +211,34 @@ def predict_classifier(model_path: Path, dataset: Dataset, splits: list[str], ma
     model, mean, std, state = load_classifier(model_path, dataset.num_classes)
     per = state["settings"]["per"]
     frames, covered, seconds, mask_seconds = 0, 0.0, 0.0, []
-    for split, video in tqdm(split_videos(dataset, splits), desc=f"classify {Path(out_dir).name}",
-                             unit="video"):
-        vm = load_for_video(masks_dir, split, video)
-        mask_seconds.append(vm.timed_seconds)
-        images = [read_image(f.image) for f in video.frames]
-        start = time.perf_counter()
-        ids, where, vectors = masklet_features(vm, images, encoder, per)
-        classes = {}
-        if len(ids):
-            with torch.no_grad():
-                logits = model(torch.from_numpy((vectors - mean) / std).float())
-            classes = {(int(i) if t < 0 else (int(i), int(t))): int(c)
-                       for i, t, c in zip(ids, where, logits.argmax(1).numpy())}
-        labels = [fuse(vm, t, classes) for t in range(len(video.frames))]
-        covered += sum(float((label != IGNORE).mean()) for label in labels)
-        if fill == "nearest":
-            labels = [fill_nearest(label) for label in labels]
-        seconds += time.perf_counter() - start
-        frames += len(labels)
-        for frame, label in zip(video.frames, labels):
-            write_label(prediction_path(out_dir, video, frame), label)
-    parts = {"masks": total_seconds(mask_seconds), "classifier": seconds}
-    info = {"classifier": str(model_path), "encoder": state["encoder"], "masks": str(masks_dir),
-            "fill": fill, "frames": frames, "coverage": round(covered / frames, 4),
-            **timing(frames, parts, "features, classifier and fusion")}
-    write_json(Path(out_dir) / INFERENCE_FILE, info)
+    with staged_dir(out_dir) as staging:
+        for split, video in tqdm(split_videos(dataset, splits),
+                                 desc=f"classify {Path(out_dir).name}", unit="video"):
+            vm = load_for_video(masks_dir, split, video)
+            mask_seconds.append(vm.timed_seconds)
+            images = [read_image(f.image) for f in video.frames]
+            start = time.perf_counter()
+            ids, where, vectors = masklet_features(vm, images, encoder, per)
+            classes = {}
+            if len(ids):
+                with torch.no_grad():
+                    logits = model(torch.from_numpy((vectors - mean) / std).float())
+                classes = {(int(i) if t < 0 else (int(i), int(t))): int(c)
+                           for i, t, c in zip(ids, where, logits.argmax(1).numpy())}
+            labels = [fuse(vm, t, classes) for t in range(len(video.frames))]
+            covered += sum(float((label != IGNORE).mean()) for label in labels)
+            if fill == "nearest":
+                labels = [fill_nearest(label) for label in labels]
+            seconds += time.perf_counter() - start
+            frames += len(labels)
+            for frame, label in zip(video.frames, labels):
+                write_label(prediction_path(staging, video, frame), label)
+        parts = {"masks": total_seconds(mask_seconds), "classifier": seconds}
+        info = {"classifier": str(model_path), "encoder": state["encoder"],
+                "masks": str(masks_dir), "fill": fill, "frames": frames,
+                "coverage": round(covered / frames, 4),
+                **timing(frames, parts, "features, classifier and fusion")}
+        write_json(staging / INFERENCE_FILE, info)
+        write_record(staging, "classify", dataset=dataset.name, splits=list(splits),
+                     classifier=model_path, masks=masks_dir, encoder=state["encoder"], fill=fill)
     return info

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from replication.atomic import write_json
+from replication.atomic import staged_dir, write_json
 from replication.data.dataset import Dataset
 from replication.data.labels import read_label, write_label
 from replication.data.video import IGNORE, INFERENCE_FILE, prediction_path
@@ -23,6 +23,7 @@ from replication.masks.sources import split_videos
 from replication.masks.store import VideoMasklets, load_for_video
 from replication.metrics.evaluate import check_predictions_exist
 from replication.not_run import mark_not_run, not_run
+from replication.records import write_record
 
 VOTES = ("masklet", "frame")
 
@@ -82,23 +83,26 @@ def refine_predictions(pred_dir: Path, masks_dir: Path, dataset: Dataset, splits
     seconds, frames, masklets_seen, mask_seconds = 0.0, 0, 0, []
     videos = split_videos(dataset, splits)
     check_predictions_exist([v for _, v in videos], Path(pred_dir))
-    for split, video in tqdm(videos, desc=f"refine {Path(out_dir).name}", unit="video"):
-        vm = load_for_video(masks_dir, split, video)
-        preds = [read_label(prediction_path(pred_dir, video, f)) for f in video.frames]
-        start = time.perf_counter()
-        refined = refine_video(preds, vm, dataset.num_classes, vote)
-        seconds += time.perf_counter() - start
-        frames += len(preds)
-        masklets_seen += sum(len(vm.present(t)) for t in range(len(preds)))
-        mask_seconds.append(vm.timed_seconds)
-        for frame, label in zip(video.frames, refined):
-            write_label(prediction_path(out_dir, video, frame), label)
-    parts = {"baseline": _baseline_seconds(pred_dir, frames),
-             "masks": total_seconds(mask_seconds), "refiner": seconds}
-    info = {"vote": vote, "masks": str(masks_dir), "baseline": str(pred_dir), "frames": frames,
-            "masklets_per_frame": round(masklets_seen / frames, 2), "device": "cpu (numpy)",
-            **timing(frames, parts, "votes and painting (numpy, CPU)")}
-    write_json(Path(out_dir) / INFERENCE_FILE, info)
+    with staged_dir(out_dir) as staging:
+        for split, video in tqdm(videos, desc=f"refine {Path(out_dir).name}", unit="video"):
+            vm = load_for_video(masks_dir, split, video)
+            preds = [read_label(prediction_path(pred_dir, video, f)) for f in video.frames]
+            start = time.perf_counter()
+            refined = refine_video(preds, vm, dataset.num_classes, vote)
+            seconds += time.perf_counter() - start
+            frames += len(preds)
+            masklets_seen += sum(len(vm.present(t)) for t in range(len(preds)))
+            mask_seconds.append(vm.timed_seconds)
+            for frame, label in zip(video.frames, refined):
+                write_label(prediction_path(staging, video, frame), label)
+        parts = {"baseline": _baseline_seconds(pred_dir, frames),
+                 "masks": total_seconds(mask_seconds), "refiner": seconds}
+        info = {"vote": vote, "masks": str(masks_dir), "baseline": str(pred_dir),
+                "frames": frames, "masklets_per_frame": round(masklets_seen / frames, 2),
+                "device": "cpu (numpy)", **timing(frames, parts, "votes and painting (numpy, CPU)")}
+        write_json(staging / INFERENCE_FILE, info)
+        write_record(staging, "refine", dataset=dataset.name, splits=list(splits),
+                     baseline=pred_dir, masks=masks_dir, vote=vote)
     return info
 
 

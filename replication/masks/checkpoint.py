@@ -1,70 +1,84 @@
 """SAM2 checkpoints: take a local file or download Meta's official one, verify it, record it.
 
 The record (a small JSON, what the pipeline's masks stages depend on) says either which file is
-used (path, bytes, sha256, where it came from) or why there is none and how to supply one. A
-checkpoint is verified by loading it strictly into the model of its config (and against a pinned
-sha256 when one is given: Meta publishes no hashes, so pin the one you first downloaded). A
-download goes to a temporary file beside the destination, is checked against the server's
-Content-Length, and only then takes the destination's name.
+used (path, bytes, sha256, where it came from, whether that hash was pinned) or why there is
+none and how to supply one. A checkpoint is verified by reading it without executing anything
+and loading it strictly into the model of its config (and against a pinned sha256 when one is
+given: Meta publishes no hashes, so none ships with the suite; pin the one you first
+downloaded). A download goes to a temporary file beside the destination, is checked (length,
+hash, strict load) and only then takes the destination's name; a bad download is deleted and
+recorded as not run, while a bad local file (yours) is kept and named in an error.
 """
 from __future__ import annotations
 
+import os
 import urllib.request
 from pathlib import Path
 
 from replication.atomic import atomic_path
 from replication.data.fetch import CHUNK, sha256_file
 
+UNPINNED = ("unpinned: no sha256 is known for this file (Meta publishes none); pin the sha256 of "
+            "this record under `sam2:` in params.yaml to refuse any other file")
 
-def how_to_supply(dest: Path, url: str) -> str:
-    return (f"download {url} (or the SAM2.1 checkpoint of this model size) to {dest}, or set "
-            "`checkpoint` of this model under `sam2:` in params.yaml to a local copy; then run "
-            "`dvc repro` again")
+
+def how_to_supply(dest: Path, url: str | None = None) -> str:
+    source = url or "the SAM2.1 checkpoint of this model size (Meta's SAM2 release)"
+    return (f"download {source} to {dest}, or set `checkpoint` of this model under `sam2:` in "
+            "params.yaml to a local copy; then run `dvc repro` again")
 
 
 def obtain_checkpoint(dest: Path, url: str, config: str, *, sha256: str | None = None,
                       timeout: float = 30.0) -> dict:
     """The checkpoint record of `dest`, downloading it from `url` when it is not there.
-    A checkpoint that cannot be had gives `{"available": False, "reason", "fix"}`; one that is
-    there but broken (wrong model, wrong hash) raises ValueError naming the file."""
+    A checkpoint that cannot be had (no file, no network, a bad download) gives
+    `{"available": False, "reason", "fix"}`; a local file that is broken (not a checkpoint,
+    wrong model, wrong hash) raises ValueError naming it."""
     dest = Path(dest)
-    origin = "local file"
-    if not dest.is_file():
-        try:
-            _download(url, dest, timeout)
-            origin = url
-        except (OSError, ValueError) as exc:  # URLError is an OSError
-            return {"available": False, "checkpoint": str(dest), "config": config,
-                    "reason": f"no checkpoint at {dest} and the download from {url} failed "
-                              f"({exc})",
-                    "fix": how_to_supply(dest, url)}
-    digest = sha256_file(dest)
+    if dest.is_file():
+        return {**_verified(dest, config, sha256), "source": "local file"}
+    try:
+        with atomic_path(dest) as tmp:
+            _download(url, tmp, timeout)
+            record = _verified(tmp, config, sha256)
+    except (OSError, ValueError) as exc:  # URLError is an OSError; the temporary is gone
+        return {"available": False, "checkpoint": str(dest), "config": config,
+                "reason": f"no checkpoint at {dest}, and the download from {url} failed or was "
+                          f"not a valid checkpoint ({exc})",
+                "fix": how_to_supply(dest, url)}
+    return {**record, "checkpoint": str(dest), "source": url}
+
+
+def _verified(path: Path, config: str, sha256: str | None) -> dict:
+    """The record of a checkpoint file that passes the hash (when pinned) and a strict load."""
+    digest = sha256_file(path)
     if sha256 and digest != sha256:
-        raise ValueError(f"{dest}: sha256 {digest} differs from the pinned {sha256}; a "
-                         "different or corrupted file: delete it and run again, or update the "
-                         "pinned sha256 in params.yaml")
+        raise ValueError(f"{path}: sha256 {digest} differs from the pinned {sha256}; a "
+                         "different or corrupted file: replace it, or update the pinned sha256 "
+                         "in params.yaml")
     from replication.masks.sam2_source import load_sam2
 
-    load_sam2(config, dest, device="cpu")  # strict load: raises ValueError on a mismatch
-    return {"available": True, "checkpoint": str(dest), "config": config, "source": origin,
-            "bytes": dest.stat().st_size, "sha256": digest}
+    load_sam2(config, path, device="cpu")  # strict load: raises ValueError on a mismatch
+    return {"available": True, "checkpoint": str(path), "config": config,
+            "bytes": path.stat().st_size, "sha256": digest,
+            "pinned": "sha256 pinned in params.yaml" if sha256 else UNPINNED}
 
 
-def _download(url: str, dest: Path, timeout: float) -> None:
+def _download(url: str, target: Path, timeout: float) -> None:
     from tqdm import tqdm
 
     with urllib.request.urlopen(url, timeout=timeout) as response:
         expected = response.headers.get("Content-Length")
         total = int(expected) if expected else None
-        with atomic_path(dest) as tmp, open(tmp, "wb") as fh, \
-                tqdm(total=total, unit="B", unit_scale=True, desc=dest.name) as bar:
+        with open(target, "wb") as fh, tqdm(total=total, unit="B", unit_scale=True,
+                                             desc=Path(url).name) as bar:
             while chunk := response.read(CHUNK):
                 fh.write(chunk)
                 bar.update(len(chunk))
             fh.flush()
+            os.fsync(fh.fileno())
             if total is not None and fh.tell() != total:
                 raise ValueError(f"incomplete download: {fh.tell()} of {total} bytes")
-
 
 
 def write_random_checkpoint(config: str, dest: Path, seed: int = 0) -> Path:

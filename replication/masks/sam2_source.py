@@ -30,25 +30,66 @@ class MissingCheckpoint(FileNotFoundError):
 
 def load_sam2(config: str, checkpoint: Path, device: str = "auto"):
     """SAM2 video predictor from a package config (e.g. `configs/sam2.1/sam2.1_hiera_t.yaml`)
-    and a checkpoint file (`{"model": state_dict}`, as Meta publishes them)."""
-    checkpoint = Path(checkpoint)
-    if not checkpoint.is_file():
-        raise MissingCheckpoint(
-            f"{checkpoint}: SAM2 checkpoint not found. Download the official SAM2.1 weights "
-            "(e.g. sam2.1_hiera_tiny.pt from Meta's SAM2 release) to that path, or point "
-            "the model's `checkpoint` under `sam2:` in params.yaml at a local copy")
+    and a checkpoint file (`{"model": state_dict}`, as Meta publishes them), loaded strictly."""
+    state = read_sam2_checkpoint(checkpoint)
+    from hydra.errors import MissingConfigException
     from sam2.build_sam import build_sam2_video_predictor
 
     from replication.device import pick_device
 
     dev = pick_device(device)
     try:
-        predictor = build_sam2_video_predictor(config, str(checkpoint), device=str(dev))
+        predictor = build_sam2_video_predictor(config, None, device=str(dev))
+    except MissingConfigException as exc:
+        raise ValueError(f"unknown SAM2 config {config!r}; the sam2 package has "
+                         f"{sam2_configs()}") from exc
+    try:
+        predictor.load_state_dict(state)
     except RuntimeError as exc:
-        raise ValueError(f"{checkpoint}: does not fit SAM2 config {config} ({exc}); "
-                         "model size and checkpoint must match") from exc
+        raise ValueError(f"{checkpoint}: does not fit SAM2 config {config} "
+                         f"({str(exc).splitlines()[0]} ...); model size and checkpoint must "
+                         "match") from exc
     cast_memory_to_query_dtype(predictor)
     return predictor
+
+
+def read_sam2_checkpoint(checkpoint: Path) -> dict:
+    """The state dict of a SAM2 checkpoint file, read without executing anything; a missing file
+    raises MissingCheckpoint, anything but `{"model": {name: tensor}}` ValueError."""
+    import torch
+
+    from replication.masks.checkpoint import how_to_supply
+    from replication.torch_files import load_torch
+
+    checkpoint = Path(checkpoint)
+    if not checkpoint.is_file():
+        raise MissingCheckpoint(
+            f"{checkpoint}: SAM2 checkpoint not found. Download the official SAM2.1 weights "
+            "(e.g. sam2.1_hiera_tiny.pt from Meta's SAM2 release) to that path, or point "
+            "the model's `checkpoint` under `sam2:` in params.yaml at a local copy")
+    fix = "use an official SAM2 checkpoint; " + how_to_supply(checkpoint)
+    content = load_torch(checkpoint, "SAM2 checkpoint", fix)
+    if isinstance(content, dict) and content and all(torch.is_tensor(v)
+                                                     for v in content.values()):
+        raise ValueError(f"{checkpoint}: a bare state dict; SAM2 checkpoints hold "
+                         "{'model': state_dict}: re-save it with "
+                         "torch.save({'model': state_dict}, path)")
+    model = content.get("model") if isinstance(content, dict) else None
+    if not isinstance(model, dict) or not all(torch.is_tensor(v) for v in model.values()):
+        keys = sorted(content)[:5] if isinstance(content, dict) else type(content).__name__
+        raise ValueError(f"{checkpoint}: not a SAM2 checkpoint (no `model` state dict; holds "
+                         f"{keys}); {fix}")
+    return model
+
+
+def sam2_configs() -> list[str]:
+    """The model configs the installed sam2 package ships (`configs/<version>/<name>.yaml`)."""
+    from importlib import resources
+
+    root = resources.files("sam2") / "configs"
+    return sorted(f"configs/{d.name}/{f.name}" for d in root.iterdir() if d.is_dir()
+                  and not d.name.endswith("_training") for f in d.iterdir()
+                  if f.name.endswith(".yaml"))
 
 
 def cast_memory_to_query_dtype(predictor) -> None:
@@ -83,6 +124,7 @@ class SAM2Source:
     device: str = "auto"
     name: str = "sam2"
     _predictor: object = field(default=None, repr=False)
+    _sha256: str | None = field(default=None, repr=False)
 
     def masklets(self, video: Video, dataset: Dataset) -> VideoMasklets:
         import torch
@@ -97,6 +139,18 @@ class SAM2Source:
                 images = [read_image(f.image) for f in video.frames[start:start + self.window]]
                 self._track_window(vm, start, images, generator, Path(tmp))
         return vm
+
+    def settings(self) -> dict:
+        """What determines the masklets (see sources.source_settings), the checkpoint by its
+        sha256 (so another file at the same path redoes the videos)."""
+        from replication.data.fetch import sha256_file
+        from replication.masks.sources import source_settings
+
+        if self._sha256 is None:
+            if not Path(self.checkpoint).is_file():
+                self.load()  # raises MissingCheckpoint, with the reason
+            self._sha256 = sha256_file(self.checkpoint)
+        return {**source_settings(self), "checkpoint": self._sha256}
 
     def load(self) -> "SAM2Source":
         """Load the model now (else on the first video)."""

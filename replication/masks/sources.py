@@ -1,14 +1,18 @@
 """Weight-free masklet sources: `oracle` (ground-truth components) and `superpixel`.
 
 Each source turns one video into `VideoMasklets`; `generate` runs a source over dataset splits,
-one atomic file per video, skipping videos already done (so an interrupted run resumes, and
-`shard` splits the videos between processes or machines: no source needs to see every video).
+one atomic file per video, skipping videos already done with the same settings (so an
+interrupted run resumes, a run with other settings redoes them, and `shard` splits the videos
+between processes or machines: no source needs to see every video).
 """
 from __future__ import annotations
 
+import multiprocessing
+import os
+import signal
+import threading
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +23,15 @@ from replication.data.dataset import Dataset
 from replication.data.images import read_image
 from replication.data.video import IGNORE, Video
 from replication.masks.store import Masklet, VideoMasklets, encode, load, masklet_path, save
+from replication.records import write_record
+
+
+def source_settings(source) -> dict:
+    """The settings that determine a source's masklets: its dataclass fields, less its name and
+    device (which do not change what it makes)."""
+    return {f.name: str(v) if isinstance(v := getattr(source, f.name), Path) else v
+            for f in fields(source) if f.name not in ("name", "device")
+            and not f.name.startswith("_")}
 
 
 @dataclass
@@ -28,6 +41,7 @@ class Oracle:
 
     window: int = 32
     name: str = "oracle"
+    settings = source_settings
 
     def masklets(self, video: Video, dataset: Dataset) -> VideoMasklets:
         vm = _empty(video, dataset, self.name)
@@ -57,6 +71,7 @@ class Superpixel:
     sigma: float = 0.8
     min_size: int = 200
     name: str = "superpixel"
+    settings = source_settings
 
     def masklets(self, video: Video, dataset: Dataset) -> VideoMasklets:
         from skimage.segmentation import felzenszwalb
@@ -79,36 +94,61 @@ class Superpixel:
 def generate(source, dataset: Dataset, splits: list[str], out_dir: Path, *,
              shard: tuple[int, int] = (0, 1), workers: int = 1) -> dict:
     """Write `<out_dir>/<split>/<video>.json.gz` for the videos of this shard, in `workers`
-    processes (longest videos first); returns statistics."""
+    processes (longest videos first), skipping those already made with the same settings;
+    returns counts. Worker processes end with this one, however it ends."""
     index, count = shard
+    settings = source.settings()
     videos = split_videos(dataset, splits)[index::count]
-    todo = sorted((sv for sv in videos if not _done(masklet_path(out_dir, sv[0], sv[1].name))),
+    todo = sorted((sv for sv in videos
+                   if not _done(masklet_path(out_dir, sv[0], sv[1].name), settings)),
                   key=lambda sv: -len(sv[1].frames))
+    write_record(out_dir, "masks", dataset=dataset.name, source=source.name, settings=settings)
     jobs = [(source, dataset, split, video, out_dir) for split, video in todo]
     bar = dict(total=len(todo), desc=f"masks {source.name}", unit="video")
     if workers > 1 and len(todo) > 1:
-        with ProcessPoolExecutor(min(workers, len(todo))) as pool:
-            for future in tqdm(as_completed([pool.submit(_make, *job) for job in jobs]), **bar):
-                future.result()
+        # Pool's exit terminates the workers, also on an error or SIGTERM; a watchdog in each
+        # worker ends it if this process is killed outright (kill -9)
+        with multiprocessing.Pool(min(workers, len(todo)), initializer=_exit_with_parent,
+                                  initargs=(os.getpid(),)) as pool:
+            for _ in tqdm(pool.imap_unordered(_make_job, jobs), **bar):
+                pass
     else:
         for job in tqdm(jobs, **bar):
             _make(*job)
     return {"videos": len(videos), "made": len(todo), "already_done": len(videos) - len(todo)}
 
 
-def _done(path: Path) -> bool:
-    """Whether a video's masklet file is there and readable (else it is made again)."""
+def _exit_with_parent(parent: int) -> None:
+    """Worker set-up: SIGTERM kills (as Pool.terminate expects; the parent's handler is
+    inherited through fork), and a watchdog exits when the parent is gone."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def _done(path: Path, settings: dict) -> bool:
+    """Whether a video's masklet file is there, readable and made with `settings` (else it is
+    made again)."""
     try:
-        load(path)
-        return True
+        return load(path).settings == settings
     except (FileNotFoundError, ValueError):
         return False
+
+
+def _make_job(job: tuple) -> None:
+    _make(*job)
 
 
 def _make(source, dataset: Dataset, split: str, video: Video, out_dir: Path) -> None:
     start = time.perf_counter()
     vm = source.masklets(video, dataset)
     vm.seconds = round(time.perf_counter() - start, 3)  # this video's time in its process
+    vm.settings = source.settings()
     save(masklet_path(out_dir, split, video.name), vm)
 
 

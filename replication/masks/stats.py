@@ -21,7 +21,7 @@ def masklet_stats(masks_dir: Path, videos: list[tuple[str, Video]]) -> dict:
         seconds.append(vm.seconds)
         lengths += [len(m.rle) - m.rle.count(None) for m in vm.masklets]
         for t in range(len(vm.frames)):
-            rles = [vm.masklets[i].rle[t] for i in vm.present(t)]
+            rles = vm.rles(t)
             per_frame.append(len(rles))
             covered = mask_utils.area(mask_utils.merge(rles)) if rles else 0
             coverage.append(covered / (vm.height * vm.width))

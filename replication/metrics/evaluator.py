@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from replication.data.video import IGNORE
 from replication.metrics.boundary import boundary_band, boundary_width
 from replication.metrics.temporal import TemporalConsistency
 
@@ -71,6 +72,16 @@ class StreamingEvaluator:
     def __init__(self, num_classes: int, *, boundary_ratio: float = 0.02,
                  vc_windows: tuple[int, ...] = (8, 16), strict_vc: bool = False,
                  boundary_sweep: tuple[float, ...] = ()):
+        if not 1 <= num_classes <= IGNORE:
+            raise ValueError(f"num_classes must be 1..{IGNORE} (ids 0..N-1 in uint8 label PNGs, "
+                             f"{IGNORE} = ignore), got {num_classes}")
+        for ratio in (boundary_ratio, *boundary_sweep):
+            if not 0 < ratio < 1:
+                raise ValueError(f"boundary ratios are fractions of the image diagonal in (0, 1) "
+                                 f"(the paper's 0.02), got {ratio}")
+        if any(k < 2 for k in vc_windows):
+            raise ValueError(f"VC windows are frame counts >= 2 (the paper's 8 and 16), got "
+                             f"{list(vc_windows)}")
         self.num_classes = num_classes
         self.boundary_ratio = boundary_ratio
         self.boundary_sweep = tuple(boundary_sweep)  # extra band ratios: mBIoU against width
