@@ -217,15 +217,19 @@ def _report(args: argparse.Namespace) -> None:
 
 def _ci_profile(args: argparse.Namespace) -> None:
     from replication.atomic import write_json
-    from replication.ci_profile import compare, run_profile
+    from replication.ci_profile import compare, load_json, make_models, run_profile
 
+    if args.make_models:
+        made = make_models(args.camvid, args.work)
+        print(f"profile models ({made['fastscnn']['bytes']} + {made['classifier']['bytes']} "
+              "bytes) -> tests/ci/")
+        return
     headline = run_profile(args.camvid, args.work)
     if args.write_reference:
         write_json(args.write_reference, headline)
-        print(f"reference metrics of {len(headline)} methods -> {args.write_reference}")
+        print(f"metrics of {len(headline)} methods -> {args.write_reference}")
         return
-    problems = compare(headline, json.loads(args.reference.read_text()),
-                       json.loads(args.tolerances.read_text()))
+    problems = compare(headline, load_json(args.reference), load_json(args.tolerances))
     if problems:
         raise ValueError("metric regression against " + f"{args.reference}:\n  "
                          + "\n  ".join(problems))
@@ -243,6 +247,23 @@ def _sam2_checkpoint(args: argparse.Namespace) -> None:
         print(f"{args.dest}: SAM2 checkpoint ok (sha256 {record['sha256']}) -> {args.record}")
     else:
         print(f"{args.dest}: no SAM2 checkpoint: {record['reason']}\nto fix: {record['fix']}")
+
+
+def _seeds(args: argparse.Namespace) -> None:
+    import time
+
+    import yaml
+
+    from replication.atomic import write_json
+    from replication.seeds import replicate
+
+    start = time.perf_counter()
+    params = yaml.safe_load(args.params.read_text())
+    headline = replicate(_dataset(args), args.splits, args.seed, params, masks_root=args.masks,
+                         sam2_records=args.sam2_records, work=args.work, device=args.device)
+    write_json(args.out, {"seed": args.seed, "methods": headline,
+                          "seconds": round(time.perf_counter() - start, 1)})
+    print(f"seed {args.seed}: {len(headline)} trained methods scored -> {args.out}")
 
 
 def _refine(args: argparse.Namespace) -> None:
@@ -416,7 +437,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reference", type=Path, default=Path("tests/ci/reference_metrics.json"))
     p.add_argument("--tolerances", type=Path, default=Path("tests/ci/tolerances.json"))
     p.add_argument("--write-reference", type=Path,
-                   help="write the run's metrics as the new reference instead of comparing")
+                   help="write the run's metrics here (e.g. as the new reference) instead of "
+                        "comparing")
+    p.add_argument("--make-models", action="store_true",
+                   help="train the profile's committed models into tests/ci/ (see its README)")
     p.set_defaults(func=_ci_profile)
 
     p = sub.add_parser("sam2-checkpoint", help="take or download a SAM2 checkpoint, verify it, "
@@ -428,6 +452,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for the server")
     p.add_argument("--record", type=Path, required=True, help="JSON record to write")
     p.set_defaults(func=_sam2_checkpoint)
+
+    p = sub.add_parser("seeds", help="every trained method again with another seed (the "
+                       "training-noise spread)")
+    _dataset_args(p)
+    p.add_argument("--seed", type=int, required=True)
+    p.add_argument("--params", type=Path, default=Path("params.yaml"),
+                   help="the pipeline's params (baselines, refine, classify, metrics)")
+    p.add_argument("--masks", type=Path, required=True, help="folder of the masks folders")
+    p.add_argument("--sam2-records", type=Path, default=Path("results/sam2"),
+                   help="folder of the `vss sam2-checkpoint` records")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--work", type=Path, required=True, help="folder for models and predictions")
+    p.add_argument("--out", type=Path, required=True, help="headline metrics JSON to write")
+    p.set_defaults(func=_seeds)
 
     p = sub.add_parser("refine", help="refine a baseline's labels with masklets (approach 1)")
     _dataset_args(p)

@@ -3,11 +3,8 @@
 # Extra arguments go to `dvc repro` (e.g. a stage name).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
-export PATH="$PWD/.venv/bin:$PATH" DVC_NO_ANALYTICS=1
-if [ -z "${VSS_CAMVID_MIRROR:-}" ] && [ -f ../shared/data/camvid/SHA256SUMS ]; then
-  export VSS_CAMVID_MIRROR="$(cd ../shared/data/camvid && pwd)"
-fi
+source scripts/env.sh
+export PATH="$PWD/.venv/bin:$PATH"
 
 if [ -n "$(dvc remote list)" ]; then
   dvc pull data.dvc || echo "repro: dvc pull failed; fetching from the source instead" >&2

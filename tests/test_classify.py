@@ -157,3 +157,40 @@ def test_classify_without_sam2_checkpoint_is_not_run(tmp_path, camvid_small):
     assert main(["classify", "predict", *data, "--splits", "test", *sam2, "--model", str(model),
                  "--out", str(pred)]) == 0
     assert "none.pt" in json.loads((pred / "NOT_RUN.json").read_text())["reason"]
+
+
+def test_seed_replicate_retrains_every_trained_row(tmp_path, camvid_small):
+    """`vss seeds`: baselines, their refinements and the classifiers again with another seed;
+    sources that did not run (SAM2 without a checkpoint) are left out."""
+    import yaml
+
+    data = ["--dataset", "camvid", "--root", str(camvid_small), "--splits", "val", "test"]
+    assert main(["masks", *data, "--splits", "train", "val", "test", "--source", "oracle",
+                 "--out", str(tmp_path / "masks" / "oracle")]) == 0
+    assert main(["masks", *data, "--splits", "train", "val", "test", "--source", "sam2",
+                 "--sam2-checkpoint", str(tmp_path / "absent.pt"), "--record-missing-checkpoint",
+                 "--out", str(tmp_path / "masks" / "sam2-tiny")]) == 0
+    (tmp_path / "sam2").mkdir()
+    (tmp_path / "sam2" / "sam2-tiny.json").write_text('{"available": false}')
+    params = {
+        "baselines": {"net": {"net": {"model": "fastscnn"},
+                              "train": {"iterations": 2, "batch": 2, "crop": [64, 64]}}},
+        "refine": {"sources": ["oracle", "sam2-tiny"], "vote": "masklet"},
+        "refine_ablations": {"net+refine-oracle-vote-frame": {"baseline": "net",
+                                                              "source": "oracle",
+                                                              "vote": "frame"}},
+        "classify": {"sources": ["oracle", "sam2-tiny"], "baseline_features": ["net"],
+                     "sam2_features": ["sam2-tiny"], "fill": "nearest",
+                     "train": {"hidden": [8], "epochs": 2, "seed": 0}},
+        "metrics": {"boundary-ratio": 0.02, "vc-windows": [8, 16]}}
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    out = tmp_path / "seed1.json"
+    assert main(["seeds", *data, "--seed", "1", "--params", str(tmp_path / "params.yaml"),
+                 "--masks", str(tmp_path / "masks"), "--sam2-records", str(tmp_path / "sam2"),
+                 "--device", "cpu", "--work", str(tmp_path / "work"), "--out", str(out)]) == 0
+    run = json.loads(out.read_text())
+    assert run["seed"] == 1 and sorted(run["methods"]) == [
+        "classify-oracle-net", "net", "net+refine-oracle", "net+refine-oracle-vote-frame"]
+    assert set(run["methods"]["net"]) == {"val", "test"}
+    saved = torch.load(tmp_path / "work" / "models" / "net.pth", weights_only=True)
+    assert saved["train"]["seed"] == 1

@@ -101,3 +101,31 @@ def test_compare_lists_every_regression_readably():
         "m test mBIoU: expected 0.400000, got 0.430000 (off by +0.030000; tolerance 0.01)",
         "new: missing from the reference"]
     assert compare(reference, reference, {"default": 0.0}) == []
+
+
+def test_seed_table_sets_the_spread_across_seeds_beside_the_bootstrap_interval():
+    from replication.report.tables import seed_table
+
+    rng = np.random.default_rng(4)
+    inter = rng.integers(50, 100, (20, 2))
+    main = Method("net", "baseline", {"test": split(inter.tolist(), (inter + 20).tolist(),
+                                                    [0.5] * 9)})
+    results = type("R", (), {})()
+    results.dataset, results.methods = "camvid", {"net": main}
+    value = main.result["test"]["mIoU"]
+    results.seeds = {1: {"net": {"test": {"mIoU": value + 0.02, "mBIoU": 0.5, "mVC8": 0.5,
+                                          "mVC16": float("nan")}}},
+                     2: {"net": {"test": {"mIoU": value - 0.04, "mBIoU": 0.5, "mVC8": 0.5,
+                                          "mVC16": float("nan")}}}}
+    scorer = Scorer({"mIoU": "test", "mBIoU": "test", "mVC8": "test", "mVC16": "test"}, 100)
+    table = seed_table(results, scorer, "")
+    mean = value - 0.02 / 3
+    sd = np.std([value, value + 0.02, value - 0.04], ddof=1)
+    row = dict(zip(table.columns, table.rows[0]))
+    assert row["mIoU seeds"] == f"{100 * mean:.1f} ± {100 * sd:.1f} (3)"
+    assert row["mIoU"].startswith(f"{100 * value:.1f} [")  # the interval over frames
+    assert row["mVC16 seeds"] == "n/a"
+    assert table.records[0]["mIoU_seed_sd"] == pytest.approx(sd)
+    assert "mean ± standard deviation over 3 training seeds" in table.caption
+    results.seeds = {}
+    assert seed_table(results, scorer, "") is None

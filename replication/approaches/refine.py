@@ -50,8 +50,13 @@ def refine_video(preds: list[np.ndarray], vm: VideoMasklets, num_classes: int,
         ids, masks = vm.at_frame(t)
         tally = votes[ids] if vote == "masklet" else label_histograms(pred, masks, num_classes)
         voted = tally.any(1)  # a masklet without votes leaves its pixels as they were
-        refined.append(paint(pred.copy(), masks[voted], tally[voted].argmax(1).astype(np.uint8)))
+        refined.append(paint(pred.copy(), masks[voted], majority(tally[voted])))
     return refined
+
+
+def majority(tally: np.ndarray) -> np.ndarray:
+    """The winning class of each row of label counts (n, classes); ties go to the lowest id."""
+    return tally.argmax(1).astype(np.uint8)
 
 
 def paint(out: np.ndarray, masks: np.ndarray, classes: np.ndarray) -> np.ndarray:

@@ -8,7 +8,8 @@ from replication.atomic import atomic_path, write_text
 from replication.report import figures
 from replication.report.collect import Results, load_results
 from replication.report.tables import (METRICS, Scorer, ablation_table, mask_source_table,
-                                       per_class_markdown, refiner_table, standalone_table)
+                                       per_class_markdown, refiner_table, seed_table,
+                                       standalone_table)
 
 
 def caption_splits(region: str, temporal: str, dataset: str) -> str:
@@ -31,7 +32,8 @@ def build_report(results_dir: Path, out_dir: Path, dataset: str, *, region_split
     scorer = Scorer(splits, resamples, seed)
     caption = caption_splits(region_split, temporal_split, dataset)
     tables = [make(results, scorer, caption) for make in
-              (refiner_table, standalone_table, mask_source_table, ablation_table)]
+              (refiner_table, standalone_table, mask_source_table, ablation_table, seed_table)]
+    tables = [t for t in tables if t is not None]
     written = [p for t in tables for p in t.write(out_dir / "tables")]
     appendix = "\n".join(per_class_markdown(results, region_split, kind)
                          for kind in ("IoU", "BIoU"))

@@ -41,6 +41,7 @@ class Results:
     masks: dict[str, dict] = field(default_factory=dict)   # source -> masklet statistics
     sam2: dict[str, dict] = field(default_factory=dict)    # model -> checkpoint record
     curves: dict[str, Path] = field(default_factory=dict)  # method -> training-curve CSV
+    seeds: dict[int, dict] = field(default_factory=dict)   # extra seed -> {method: headline}
 
     def of_kind(self, kind: str) -> list[Method]:
         return [m for m in self.methods.values() if m.kind == kind]
@@ -56,7 +57,8 @@ def load_results(results_dir: Path, dataset: str) -> Results:
         raise FileNotFoundError(f"{root / dataset}: no results JSON; run the pipeline first "
                                 "(`dvc repro`)")
     curves = {p.stem: p for p in sorted((root / "training" / dataset).glob("*.csv"))}
-    return Results(dataset, methods, masks, _jsons(root / "sam2"), curves)
+    seeds = {r["seed"]: r["methods"] for r in _jsons(root / dataset / "seeds").values()}
+    return Results(dataset, methods, masks, _jsons(root / "sam2"), curves, seeds)
 
 
 def classify_name(name: str, result: dict, sources: list[str]) -> Method:

@@ -213,6 +213,42 @@ def ablation_table(results: Results, scorer: Scorer, caption_splits: str) -> Tab
     return table
 
 
+def seed_table(results: Results, scorer: Scorer, caption_splits: str) -> Table | None:
+    """(e) Training noise: each trained method with the pipeline's seed (and its bootstrap
+    interval over frames) beside the mean and standard deviation over all seeds that ran."""
+    if not results.seeds:
+        return None
+    n = len(results.seeds) + 1
+    table = Table("seed_spread", f"Training noise on {results.dataset}: every trained method "
+                  f"with the pipeline's seed, its 95% bootstrap interval over frames in brackets, "
+                  f"then mean ± standard deviation over {n} training seeds (the pipeline's and "
+                  f"{sorted(results.seeds)}): the interval says which frames were sampled, the "
+                  f"deviation how much retraining moves the number. {caption_splits}",
+                  ["Method", *(c for m in METRICS for c in (m, f"{m} seeds"))])
+    trained = sorted({name for run in results.seeds.values() for name in run})
+    for name in trained:
+        method = results.methods.get(name)
+        if method is None or not method.ran:
+            continue
+        record, cells = {"method": name, "seeds": n}, [name]
+        for metric in METRICS:
+            split = scorer.splits[metric]
+            values = [scorer.value(method, metric)] + [
+                run[name][split][metric] for run in results.seeds.values() if name in run]
+            values = [v for v in values if v is not None and not math.isnan(v)]
+            mean = sum(values) / len(values) if values else None
+            sd = (math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
+                  if len(values) > 1 else None)
+            cells += [percent(scorer.value(method, metric), scorer.interval(method, metric)),
+                      f"{percent(mean)} ± {100 * sd:.1f} ({len(values)})" if sd is not None
+                      else "n/a"]
+            record.update({metric: scorer.value(method, metric), f"{metric}_seed_mean": mean,
+                           f"{metric}_seed_sd": sd, f"{metric}_seed_values": values})
+        table.rows.append(cells)
+        table.records.append(record)
+    return table
+
+
 def per_class_markdown(results: Results, split: str, classes_of: str = "IoU") -> str:
     """Appendix: per-class IoU or BIoU (percent) of every method that ran, on `split`."""
     ran = [m for m in results.methods.values() if m.ran and split in m.result]
