@@ -6,6 +6,13 @@ from pathlib import Path
 from replication.atomic import atomic_path
 
 FORMAT = "vss-baseline-1"
+MODEL_FILE = "model.pth"  # the checkpoint inside a model folder (what `vss train` writes)
+
+
+def resolve(path: Path) -> Path:
+    """A checkpoint file, or the model file of a model folder."""
+    path = Path(path)
+    return path / MODEL_FILE if path.is_dir() else path
 
 
 def save(path: Path, state_dict: dict, **meta) -> None:
@@ -23,6 +30,7 @@ def load(path: Path, *, trust: bool = False) -> dict:
     """
     from replication.torch_files import load_torch
 
+    path = resolve(path)
     ckpt = load_torch(path, "model checkpoint",
                       "train it (`dvc repro train@...`) or point --checkpoint (or `checkpoint:` "
                       "in params.yaml) at a checkpoint file", trust=trust,

@@ -25,7 +25,7 @@ def register() -> type:
     if "VSSVideoDataset" in DATASETS.module_dict:
         return DATASETS.module_dict["VSSVideoDataset"]
 
-    from replication.data.dataset import get_dataset
+    from replication.data.registry import get_dataset
 
     class VSSVideoDataset(BaseSegDataset):
         def __init__(self, dataset: str, root: str, split: str, **kwargs):

@@ -63,6 +63,43 @@ def build_model(cfg):
     return model
 
 
+def load_pretrained_backbone(model, source: str, cache: Path = Path("checkpoints")) -> dict:
+    """ImageNet-pretrained backbone weights (e.g. mmseg's MiT files for SegFormer) into
+    `model.backbone`, read without executing anything; `source` is a file or an http(s) URL
+    (downloaded once into `cache`). Returns what was loaded; nothing fitting is an error."""
+    from urllib.parse import urlparse
+
+    from replication.atomic import atomic_path
+    from replication.data.fetch import download, sha256_file
+    from replication.torch_files import load_torch
+
+    path = Path(source)
+    if source.startswith(("http://", "https://")):
+        path = Path(cache) / Path(urlparse(source).path).name
+        if not path.is_file():
+            try:
+                with atomic_path(path) as tmp:
+                    download(source, tmp, progress=True)
+            except (OSError, ValueError) as exc:
+                raise ValueError(f"{source}: download of the pretrained backbone failed "
+                                 f"({exc}); put the file at {path} or set `pretrained` to a "
+                                 "local copy") from exc
+    state = load_torch(path, "pretrained backbone", "point `pretrained` at the backbone's "
+                       "ImageNet weights (e.g. mmseg's mit_b0 file)")
+    state = state.get("state_dict", state) if isinstance(state, dict) else state
+    state = {k.removeprefix("backbone."): v for k, v in state.items()}
+    try:
+        missing, unexpected = model.backbone.load_state_dict(state, strict=False)
+    except RuntimeError as exc:  # shape mismatches
+        raise ValueError(f"{path}: does not fit this backbone ({str(exc).splitlines()[1]}); "
+                         "wrong file or wrong `mit` size?") from exc
+    if len(missing) == len(model.backbone.state_dict()):
+        raise ValueError(f"{path}: none of its weights fit this backbone (e.g. "
+                         f"{next(iter(state), '-')}); wrong file or wrong `mit` size?")
+    return {"pretrained": source, "sha256": sha256_file(path), "missing": len(missing),
+            "unexpected": len(unexpected)}
+
+
 def to_input(cfg, images, dev):
     """Float (B, 3, H, W) network input of uint8 RGB frames (B, H, W, 3), normalised with the
     config's mean and std."""

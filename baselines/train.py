@@ -1,8 +1,6 @@
 """Train a baseline from scratch: AdamW, poly decay, class-weighted cross-entropy, random crops."""
 from __future__ import annotations
 
-import csv
-import io
 import resource
 import time
 from dataclasses import asdict, dataclass
@@ -13,10 +11,11 @@ from tqdm import tqdm
 
 from baselines import checkpoint
 from baselines.frames import TrainFrames
-from baselines.models import build_config, build_model, to_input
-from replication.atomic import atomic_path
+from baselines.models import build_config, build_model, load_pretrained_backbone, to_input
+from replication.atomic import staged_dir, write_csv
 from replication.data.dataset import Dataset
 from replication.device import describe_device, pick_device
+from replication.records import write_record
 
 
 @dataclass
@@ -44,9 +43,12 @@ class TrainSettings:
                              f"{self.crop}, scale {self.scale}, lr {self.lr}")
 
 
-def train(model_name: str, dataset: Dataset, split: str, settings: TrainSettings, out: Path,
-          curve: Path, *, device: str = "auto", mit: str | None = None) -> dict:
-    """Train `model_name` on `split`; write the checkpoint and the training-curve CSV."""
+def train(model_name: str, dataset: Dataset, split: str, settings: TrainSettings, out_dir: Path,
+          curve: Path, *, device: str = "auto", mit: str | None = None,
+          pretrained: str | None = None) -> dict:
+    """Train `model_name` on `split` (from random weights, or from `pretrained` backbone
+    weights: a file or URL); write the model folder (`model.pth` and its record) and the
+    training-curve CSV."""
     import torch
 
     torch.manual_seed(settings.seed)
@@ -55,7 +57,9 @@ def train(model_name: str, dataset: Dataset, split: str, settings: TrainSettings
     frames = TrainFrames.load(dataset, split, settings.limit_frames)
     weights = frames.class_weights(dataset.num_classes) if settings.class_weighting else None
     cfg = build_config(model_name, dataset.num_classes, class_weight=weights, mit=mit)
-    model = build_model(cfg).to(dev).train()
+    model = build_model(cfg)
+    init = load_pretrained_backbone(model, pretrained) if pretrained else {"pretrained": None}
+    model = model.to(dev).train()
     optimiser = torch.optim.AdamW(model.parameters(), lr=settings.lr,
                                   weight_decay=settings.weight_decay)
     schedule = torch.optim.lr_scheduler.LambdaLR(
@@ -81,11 +85,15 @@ def train(model_name: str, dataset: Dataset, split: str, settings: TrainSettings
     seconds = time.perf_counter() - start
     meta = {"model": model_name, "mit": mit, "dataset": dataset.name,
             "classes": list(dataset.classes), "class_weight": weights,
-            "train": {**asdict(settings), "split": split}, "seconds": round(seconds, 1),
+            "train": {**asdict(settings), "split": split}, "init": init,
+            "seconds": round(seconds, 1),
             "device": describe_device(dev),
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
-    checkpoint.save(out, model.state_dict(), **meta)
-    _write_curve(curve, rows)
+    with staged_dir(out_dir) as staging:
+        checkpoint.save(staging / checkpoint.MODEL_FILE, model.state_dict(), **meta)
+        write_record(staging, "model", dataset=dataset.name, model=model_name, mit=mit,
+                     train=meta["train"])
+    write_csv(curve, rows, ["iteration", "loss", "lr", "seconds"])
     return meta
 
 
@@ -102,11 +110,22 @@ def _samples(labels):
     return samples
 
 
-def _write_curve(path: Path, rows: list[dict]) -> None:
-    text = io.StringIO()
-    writer = csv.DictWriter(text, fieldnames=["iteration", "loss", "lr", "seconds"])
-    writer.writeheader()
-    writer.writerows(rows)
-    with atomic_path(path) as tmp:
-        tmp.write_text(text.getvalue())
+def adopt(path: Path, dataset: Dataset, out_dir: Path, *, model_name: str | None = None,
+          mit: str | None = None, trust: bool = False) -> dict:
+    """Take a given checkpoint instead of training (e.g. a SegFormer trained on VSPW by
+    someone else): loaded (tensors only unless `trust`), checked to fit `model_name` and the
+    dataset's classes, and written as our model folder, its origin recorded."""
+    from baselines.predict import load_model
+    from replication.data.fetch import sha256_file
 
+    model, cfg, _ = load_model(path, dataset.num_classes, device="cpu", model_name=model_name,
+                               mit=mit, trust=trust)
+    meta = {"model": model_name, "mit": mit, "dataset": dataset.name,
+            "classes": list(dataset.classes), "class_weight": None,
+            "adopted": {"checkpoint": str(path), "sha256": sha256_file(checkpoint.resolve(path))},
+            "seconds": 0.0, "device": "cpu", "peak_rss_mb": 0}
+    with staged_dir(out_dir) as staging:
+        checkpoint.save(staging / checkpoint.MODEL_FILE, model.state_dict(), **meta)
+        write_record(staging, "model", dataset=dataset.name, model=model_name, mit=mit,
+                     adopted=meta["adopted"])
+    return meta

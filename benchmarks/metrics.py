@@ -21,7 +21,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from replication.data.dataset import get_dataset  # noqa: E402
+from replication.data.registry import get_dataset  # noqa: E402
 from replication.data.labels import read_label  # noqa: E402
 from replication.data.video import prediction_path  # noqa: E402
 from replication.metrics.evaluate import evaluate_dataset  # noqa: E402

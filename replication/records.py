@@ -8,7 +8,8 @@ from pathlib import Path
 
 from replication.atomic import RECORD_FILE, write_json
 
-KINDS = ("reference", "baseline", "refine", "classify", "external", "masks", "classifier")
+KINDS = ("reference", "baseline", "refine", "classify", "external", "masks", "model",
+         "classifier")
 
 
 def write_record(folder: Path, kind: str, **fields) -> dict:

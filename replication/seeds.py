@@ -12,12 +12,13 @@ import json
 from pathlib import Path
 
 from replication.data.dataset import Dataset
+from replication.params import Benchmark
 
 
-def replicate(dataset: Dataset, splits: list[str], seed: int, params: dict, *, masks_root: Path,
+def replicate(dataset: Dataset, bench: Benchmark, seed: int, params: dict, *, masks_root: Path,
               sam2_records: Path, work: Path, device: str = "auto") -> dict[str, dict]:
-    """{method: {split: headline metrics}} of every trained method made with `seed`; `params`
-    holds the pipeline's sections (baselines, refine, refine_ablations, classify, metrics)."""
+    """{method: {split: headline metrics}} of every trained method of `bench` made with `seed`;
+    `params` holds the pipeline's sections (baselines, refine, classify, metrics)."""
     from baselines.predict import predict
     from baselines.train import TrainSettings, train
     from replication.approaches import classify
@@ -28,29 +29,31 @@ def replicate(dataset: Dataset, splits: list[str], seed: int, params: dict, *, m
 
     work, masks_root = Path(work), Path(masks_root)
     models, pred = work / "models", work / "predictions"
+    splits, train_split = bench.splits("eval"), bench.train
     options = evaluate_options(params["metrics"])
     headline = {}
 
-    def score(name: str, info: dict | None = None) -> None:
-        if info is None or info.get("status") != "not run":
-            result = evaluate_dataset(pred / name, dataset, splits, progress=False, **options)
-            headline[name] = {s: headline_metrics(result[s]) for s in splits}
+    def score(name: str) -> None:
+        result = evaluate_dataset(pred / name, dataset, splits, progress=False, **options)
+        headline[name] = {s: headline_metrics(result[s]) for s in splits}
 
-    refinements = [(f"+refine-{s}", s, params["refine"]["vote"])
-                   for s in params["refine"]["sources"]]
+    refine = params["refine"]
+    refinements = [(f"+refine-{s}", s, "masklet") for s in refine["sources"]]
+    refinements += [(f"+refine-{s}-vote-frame", s, "frame") for s in refine["vote_ablation"]]
     for name, recipe in params["baselines"].items():
         settings = from_flags(TrainSettings, recipe["train"], seed=seed)
-        train(recipe["net"]["model"], dataset, "train", settings, models / f"{name}.pth",
+        train(recipe["net"]["model"], dataset, train_split, settings, models / name,
               work / "curves" / f"{name}.csv", device=device, mit=recipe["net"].get("mit"))
-        predict(models / f"{name}.pth", dataset, splits, pred / name, device=device)
+        predict(models / name, dataset, splits, pred / name, device=device)
         score(name)
-        ablations = [(key[len(name):], a["source"], a["vote"])
-                     for key, a in params["refine_ablations"].items() if a["baseline"] == name]
-        for suffix, source, vote in refinements + ablations:
-            score(name + suffix, refine_predictions(pred / name, masks_root / source, dataset,
-                                                    splits, pred / (name + suffix), vote=vote))
+        for suffix, source, vote in refinements:
+            if (masks_root / source / "NOT_RUN.json").is_file():
+                continue
+            refine_predictions(pred / name, masks_root / source, dataset, splits,
+                               pred / (name + suffix), vote=vote)
+            score(name + suffix)
     settings = from_flags(classify.Settings, params["classify"]["train"], seed=seed)
-    encoders = {f: lambda f=f: BaselineEncoder(models / f"{f}.pth", dataset.num_classes, device)
+    encoders = {f: lambda f=f: BaselineEncoder(models / f, dataset.num_classes, device)
                 for f in params["classify"]["baseline_features"]}
     for name in params["classify"]["sam2_features"]:
         record = json.loads((Path(sam2_records) / f"{name}.json").read_text())
@@ -63,7 +66,7 @@ def replicate(dataset: Dataset, splits: list[str], seed: int, params: dict, *, m
             if (masks_root / source / "NOT_RUN.json").is_file():
                 continue
             name = f"classify-{source}-{features}"
-            classify.train_classifier(dataset, "train", masks_root / source, encoder,
+            classify.train_classifier(dataset, train_split, masks_root / source, encoder,
                                       {"features": features}, models / name,
                                       work / "curves" / f"{name}.csv", settings)
             classify.predict_classifier(models / name / classify.MODEL_FILE, dataset, splits,

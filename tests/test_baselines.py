@@ -66,7 +66,7 @@ def test_two_iteration_train_then_predict_then_evaluate(tmp_path, camvid_small, 
                  str(camvid_small), "--iterations", "2", "--batch", "2", "--crop", "64", "64",
                  "--log-every", "1", "--out", str(ckpt), "--curve", str(curve)])
     assert code == 0
-    saved = torch.load(ckpt, weights_only=True)  # plain tensors and values only
+    saved = torch.load(ckpt / "model.pth", weights_only=True)  # plain tensors and values only
     assert saved["format"] == checkpoint.FORMAT and saved["model"] == model
     assert saved["classes"] == list(CamVid.classes) and len(saved["class_weight"]) == 11
     rows = list(csv.DictReader(curve.open()))

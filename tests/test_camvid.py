@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from replication.data.camvid import CamVid
-from replication.data.dataset import get_dataset
+from replication.data.registry import get_dataset
 from replication.data.fetch import camvid_checksums
 
 

@@ -54,7 +54,7 @@ def test_a_band_one_pixel_wider_fails_the_profile(profile, monkeypatch):
     prof, _ = profile
     monkeypatch.setattr(evaluator, "boundary_width",
                         lambda h, w, ratio=0.02: boundary.boundary_width(h, w, ratio) + 1)
-    methods = {m: (prof.work / "predictions" / m, ["val", "test"]) for m in EXACT}
+    methods = {m: (prof.predictions / m, ["val", "test"], {"kind": "reference"}) for m in EXACT}
     problems = regressions(prof.score(methods))
     assert any(p.startswith("gt-degraded test mBIoU: expected 0.677410, got ") for p in problems)
     assert not any("mIoU" in p or "mVC" in p for p in problems)  # only the band changed
@@ -70,9 +70,9 @@ def test_a_flipped_tie_rule_fails_the_profile(profile, monkeypatch, tmp_path):
     methods = {}
     for source in ("oracle", "superpixel"):
         name = f"gt-degraded+refine-{source}"
-        refine.refine_predictions(prof.work / "predictions" / "gt-degraded", prof.masks / source,
+        refine.refine_predictions(prof.predictions / "gt-degraded", prof.masks / source,
                                   prof.dataset, ["val", "test"], tmp_path / name)
-        methods[name] = (tmp_path / name, ["val", "test"])
+        methods[name] = (tmp_path / name, ["val", "test"], {"kind": "refine"})
     problems = regressions(prof.score(methods))
     assert problems and all("tolerance 1e-09" in p for p in problems)
 
@@ -89,7 +89,8 @@ def test_changed_checkpoint_predictions_fail_the_profile(profile, tmp_path):
     checkpoint.save(tmp_path / "changed.pth", state.pop("state_dict"), **state)
     predict(tmp_path / "changed.pth", prof.dataset, ["val", "test"], tmp_path / "fastscnn",
             device="cpu")
-    problems = regressions(prof.score({"fastscnn": (tmp_path / "fastscnn", ["val", "test"])}))
+    problems = regressions(prof.score({"fastscnn": (tmp_path / "fastscnn", ["val", "test"],
+                                                    {"kind": "baseline"})}))
     assert any(p.startswith("fastscnn test mIoU: expected") for p in problems)
 
 
@@ -110,8 +111,8 @@ def train_profile_model(camvid_small, out: Path, iterations: int):
 def test_training_twice_in_one_process_gives_identical_weights(tmp_path, camvid_small):
     from baselines import checkpoint
 
-    a = checkpoint.load(train_profile_model(camvid_small, tmp_path / "a.pth", 6))["state_dict"]
-    b = checkpoint.load(train_profile_model(camvid_small, tmp_path / "b.pth", 6))["state_dict"]
+    a = checkpoint.load(train_profile_model(camvid_small, tmp_path / "a", 6))["state_dict"]
+    b = checkpoint.load(train_profile_model(camvid_small, tmp_path / "b", 6))["state_dict"]
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
 
@@ -124,7 +125,7 @@ def test_training_loss_falls_and_the_checkpoint_round_trips_and_predicts(tmp_pat
     from replication.data.camvid import CamVid
     from replication.data.labels import read_label
 
-    path = train_profile_model(camvid_small, tmp_path / "m.pth", 60)
+    path = train_profile_model(camvid_small, tmp_path / "m", 60)
     losses = [float(r["loss"]) for r in csv.DictReader(path.with_suffix(".csv").open())]
     assert len(losses) == 12 and all(math.isfinite(x) for x in losses)
     assert np.mean(losses[-3:]) < 0.8 * np.mean(losses[:3]), losses

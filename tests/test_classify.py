@@ -130,7 +130,7 @@ def test_classify_cli_train_predict_evaluate(tmp_path, camvid_small, fastscnn_ch
     assert main(["classify", "predict", *data, "--splits", "test", *encoder, "--model",
                  str(model), "--out", str(pred)]) == 0
     info = json.loads((pred / "inference.json").read_text())
-    from replication.data.dataset import get_dataset
+    from replication.data.registry import get_dataset
 
     ds = get_dataset("camvid", camvid_small)
     labelled = np.mean([(ds.load_label(f) != 255).mean() for f in ds.videos("test")[0].frames])
@@ -148,7 +148,7 @@ def test_classify_without_sam2_checkpoint_is_not_run(tmp_path, camvid_small):
     assert main(["masks", *data, "--splits", "train", "--source", "oracle",
                  "--out", str(masks)]) == 0
     sam2 = ["--masks", str(masks), "--features", "sam2", "--sam2-checkpoint",
-            str(tmp_path / "none.pt"), "--record-missing-checkpoint"]
+            str(tmp_path / "none.pt"), "--record-not-run"]
     model, curve, pred = tmp_path / "clf", tmp_path / "curve.csv", tmp_path / "pred"
     assert main(["classify", "train", *data, *sam2, "--out", str(model),
                  "--curve", str(curve)]) == 0
@@ -168,17 +168,15 @@ def test_seed_replicate_retrains_every_trained_row(tmp_path, camvid_small):
     assert main(["masks", *data, "--splits", "train", "val", "test", "--source", "oracle",
                  "--out", str(tmp_path / "masks" / "oracle")]) == 0
     assert main(["masks", *data, "--splits", "train", "val", "test", "--source", "sam2",
-                 "--sam2-checkpoint", str(tmp_path / "absent.pt"), "--record-missing-checkpoint",
+                 "--sam2-checkpoint", str(tmp_path / "absent.pt"), "--record-not-run",
                  "--out", str(tmp_path / "masks" / "sam2-tiny")]) == 0
     (tmp_path / "sam2").mkdir()
     (tmp_path / "sam2" / "sam2-tiny.json").write_text('{"available": false}')
     params = {
+        "benchmarks": {"camvid": {"root": str(camvid_small), "eval": ["val", "test"]}},
         "baselines": {"net": {"net": {"model": "fastscnn"},
                               "train": {"iterations": 2, "batch": 2, "crop": [64, 64]}}},
-        "refine": {"sources": ["oracle", "sam2-tiny"], "vote": "masklet"},
-        "refine_ablations": {"net+refine-oracle-vote-frame": {"baseline": "net",
-                                                              "source": "oracle",
-                                                              "vote": "frame"}},
+        "refine": {"sources": ["oracle", "sam2-tiny"], "vote_ablation": ["oracle"]},
         "classify": {"sources": ["oracle", "sam2-tiny"], "baseline_features": ["net"],
                      "sam2_features": ["sam2-tiny"], "fill": "nearest",
                      "train": {"hidden": [8], "epochs": 2, "seed": 0}},
@@ -192,5 +190,5 @@ def test_seed_replicate_retrains_every_trained_row(tmp_path, camvid_small):
     assert run["seed"] == 1 and sorted(run["methods"]) == [
         "classify-oracle-net", "net", "net+refine-oracle", "net+refine-oracle-vote-frame"]
     assert set(run["methods"]["net"]) == {"val", "test"}
-    saved = torch.load(tmp_path / "work" / "models" / "net.pth", weights_only=True)
+    saved = torch.load(tmp_path / "work" / "models" / "net" / "model.pth", weights_only=True)
     assert saved["train"]["seed"] == 1

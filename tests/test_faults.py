@@ -112,7 +112,7 @@ def test_not_run_marker_refuses_a_folder_with_user_content(tmp_path, camvid_smal
     out.mkdir()
     (out / "notes.txt").write_text("keep me")
     code = main(["masks", "--dataset", "camvid", "--root", str(camvid_small), "--source", "sam2",
-                 "--sam2-checkpoint", str(tmp_path / "absent.pt"), "--record-missing-checkpoint",
+                 "--sam2-checkpoint", str(tmp_path / "absent.pt"), "--record-not-run",
                  "--out", str(out)])
     assert code == 1 and (out / "notes.txt").read_text() == "keep me"
     assert "holds files this suite did not make (e.g. notes.txt)" in capsys.readouterr().err
@@ -251,7 +251,7 @@ def test_sam2_commands_name_a_file_that_is_not_a_sam2_checkpoint(tmp_path, camvi
         else:
             args = ["masks", "--dataset", "camvid", "--root", str(camvid_small), "--splits",
                     "test", "--source", "sam2", "--sam2-checkpoint", str(path),
-                    "--record-missing-checkpoint", "--device", "cpu",
+                    "--record-not-run", "--device", "cpu",
                     "--out", str(tmp_path / "m")]
         code = main(args)
         err = capsys.readouterr().err

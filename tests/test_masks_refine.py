@@ -197,8 +197,8 @@ def test_oracle_refiner_improves_a_degraded_labelling_end_to_end(tmp_path, camvi
     root = ["--dataset", "camvid", "--root", str(camvid_small)]
     pred, masks, refined = tmp_path / "pred", tmp_path / "masks", tmp_path / "refined"
     assert main(["degrade", *root, "--out", str(pred), "--downscale", "8", "--jitter", "3"]) == 0
-    assert main(["masks", *root, "--source", "oracle", "--out", str(masks),
-                 "--stats", str(tmp_path / "stats.json")]) == 0
+    assert main(["masks", *root, "--splits", "val", "test", "--source", "oracle",
+                 "--out", str(masks), "--stats", str(tmp_path / "stats.json")]) == 0
     assert sorted(str(p.relative_to(masks)) for p in masks.rglob("*.gz")) == [
         "test/Seq05VD.json.gz", "val/0016E5.json.gz"]
     stats = json.loads((tmp_path / "stats.json").read_text())

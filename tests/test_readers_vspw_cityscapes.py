@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from replication.data.dataset import get_dataset
+from replication.data.registry import get_dataset
 from replication.data.labels import write_label
 
 
@@ -96,7 +96,7 @@ def test_cityscapes_prefers_label_ids_and_falls_back_to_train_ids(cityscapes_roo
 
 def test_cityscapes_missing_label_and_layout_are_named(cityscapes_root):
     (cityscapes_root / "gtFine/val/aachen/aachen_000001_000019_gtFine_labelIds.png").unlink()
-    with pytest.raises(FileNotFoundError, match="aachen_000001_000019_gtFine_labelIds"):
+    with pytest.raises(FileNotFoundError, match="no gtFine label for snippet aachen_000001"):
         get_dataset("cityscapes", cityscapes_root).videos("val")
     with pytest.raises(FileNotFoundError, match="leftImg8bit"):
         get_dataset("cityscapes", cityscapes_root).videos("train")

@@ -4,7 +4,7 @@ import pytest
 
 from replication.ci_profile import compare
 from replication.report import bootstrap
-from replication.report.collect import Method, classify_name
+from replication.report.collect import Method
 from replication.report.tables import Scorer, Table, percent, refiner_table
 
 
@@ -48,15 +48,25 @@ def test_intervals_bracket_the_estimate_and_paired_deltas_cancel_shared_noise():
     assert bootstrap.confidence(a, "mVC16") is None  # no window to resample
 
 
-def test_names_map_to_methods():
-    sources = ["oracle", "sam2-tiny", "sam2"]
-    assert classify_name("fastscnn+refine-sam2-tiny", {}, sources).source == "sam2-tiny"
-    m = classify_name("classify-sam2-tiny-fastscnn", {}, sources)
-    assert (m.kind, m.source, m.features) == ("standalone", "sam2-tiny", "fastscnn")
-    assert classify_name("gt-degraded", {}, sources).kind == "reference"
-    assert classify_name("cffm", {}, sources).kind == "baseline"
-    with pytest.raises(ValueError, match="no masklet source"):
-        classify_name("classify-slic-fastscnn", {}, sources)
+def test_rows_follow_from_the_params_that_make_them():
+    from replication.params import methods
+
+    params = {"reference_methods": {"gt": {}}, "baselines": {"net": {}},
+              "refine": {"sources": ["oracle", "sam2-tiny"], "vote_ablation": ["oracle"]},
+              "classify": {"sources": ["oracle"], "baseline_features": ["net"],
+                           "sam2_features": ["sam2-tiny"]},
+              "external": {"cffm": {"dataset": "camvid", "src": "x"},
+                           "tv3s": {"dataset": "vspw", "src": "y"}}}
+    rows = methods(params, "camvid")
+    assert list(rows) == ["gt", "net", "net+refine-oracle", "net+refine-sam2-tiny",
+                          "net+refine-oracle-vote-frame", "classify-oracle-net",
+                          "classify-oracle-sam2-tiny", "cffm"]
+    assert rows["net+refine-sam2-tiny"] == {"kind": "refine", "baseline": "net",
+                                            "source": "sam2-tiny", "vote": "masklet"}
+    assert rows["net+refine-oracle-vote-frame"]["vote"] == "frame"
+    assert rows["classify-oracle-sam2-tiny"] == {"kind": "classify", "source": "oracle",
+                                                 "features": "sam2-tiny", "encoder": "sam2"}
+    assert "tv3s" not in rows and rows["cffm"] == {"kind": "external"}
 
 
 def test_refiner_table_shows_deltas_and_not_run_rows_with_their_reason():
@@ -67,13 +77,13 @@ def test_refiner_table_shows_deltas_and_not_run_rows_with_their_reason():
     results.dataset = "camvid"
     base = Method("net", "baseline", {"test": split(inter.tolist(), union.tolist(), [0.5] * 9),
                                       "inference": {"fps": 9.0}})
-    refined = Method("net+refine-oracle", "refined",
+    refined = Method("net+refine-oracle", "refine",
                      {"test": split((inter + 10).tolist(), union.tolist(), [0.7] * 9)},
                      baseline="net", source="oracle")
-    missing = Method("net+refine-sam2-tiny", "refined",
+    missing = Method("net+refine-sam2-tiny", "refine",
                      {"status": "not run", "reason": "no checkpoint", "fix": "download it"},
                      baseline="net", source="sam2-tiny")
-    results.of_kind = lambda kind: [m for m in (base, refined, missing) if m.kind == kind]
+    results.of_kind = lambda *kinds: [m for m in (base, refined, missing) if m.kind in kinds]
     scorer = Scorer({"mIoU": "test", "mBIoU": "test", "mVC8": "test", "mVC16": "test"}, 200)
     table = refiner_table(results, scorer, "")
     assert [row[0] for row in table.rows] == ["net", "+ refine", "+ refine"]

@@ -48,14 +48,15 @@ def test_pipeline_without_checkpoint_completes_with_not_run_rows(tmp_path, camvi
     root = ["--dataset", "camvid", "--root", str(camvid_small), "--splits", "test"]
     masks, pred, refined = tmp_path / "masks", tmp_path / "pred", tmp_path / "refined"
     assert main(["masks", *root, "--source", "sam2", "--out", str(masks), "--sam2-checkpoint",
-                 str(tmp_path / "missing.pt"), "--record-missing-checkpoint",
+                 str(tmp_path / "missing.pt"), "--record-not-run",
                  "--stats", str(tmp_path / "stats.json")]) == 0
     assert [p.name for p in masks.iterdir()] == ["NOT_RUN.json"]
     stats = json.loads((tmp_path / "stats.json").read_text())
     assert stats["status"] == "not run" and "missing.pt" in stats["reason"]
     assert main(["degrade", *root, "--out", str(pred)]) == 0
-    assert main(["refine", *root, "--pred", str(pred), "--masks", str(masks),
-                 "--out", str(refined)]) == 0
+    refine = ["refine", *root, "--pred", str(pred), "--masks", str(masks), "--out", str(refined)]
+    assert main(refine) == 1  # by hand: the reason, as an error
+    assert main([*refine, "--record-not-run"]) == 0  # in the pipeline: passed on
     assert [p.name for p in refined.iterdir()] == ["NOT_RUN.json"]
     out, headline = tmp_path / "refined.json", tmp_path / "headline.json"
     assert main(["evaluate", *root, "--pred", str(refined), "--out", str(out),
@@ -63,4 +64,4 @@ def test_pipeline_without_checkpoint_completes_with_not_run_rows(tmp_path, camvi
     result = json.loads(out.read_text())
     assert result["status"] == "not run" and "missing.pt: SAM2 checkpoint not found" in \
         result["reason"] and result["fix"]
-    assert json.loads(headline.read_text()) == {"status": "not run"}
+    assert json.loads(headline.read_text()) == {}  # `dvc metrics show`: an empty row

@@ -22,6 +22,7 @@ class CamVid(Dataset):
     classes = ("Sky", "Building", "Pole", "Road", "Pavement", "Tree", "SignSymbol", "Fence",
                "Car", "Pedestrian", "Bicyclist")
     splits = ("train", "val", "test")
+    eval_splits = ("val", "test")  # test: mIoU and mBIoU; val: the 15 Hz clip for mVC
     raw_to_train = np.arange(256, dtype=np.uint8)
     raw_to_train[11] = IGNORE
 

@@ -1,13 +1,19 @@
-"""Cityscapes: 19 train-id classes; each snippet's one finely labelled frame.
+"""Cityscapes: 19 train-id classes; video snippets of 30 frames, of which gtFine labels one.
 
-Layout: `<root>/leftImg8bit/<split>/<city>/<city>_<seq>_<frame>_leftImg8bit.png` and
-`<root>/gtFine/<split>/<city>/<city>_<seq>_<frame>_gtFine_labelIds.png` (the official label ids,
-mapped to train ids here; `..._labelTrainIds.png` from cityscapesscripts is used when present).
-A video is one snippet (`<city>_<seq>`); gtFine labels one frame of it, so mVC is undefined.
+Layout (the official archives `leftImg8bit_sequence_trainvaltest.zip` and
+`gtFine_trainvaltest.zip`, unpacked into one root):
+`<root>/leftImg8bit_sequence/<split>/<city>/<city>_<seq>_<frame>_leftImg8bit.png` (every frame of
+each 30-frame snippet) and `<root>/gtFine/<split>/<city>/<city>_<seq>_<frame>_gtFine_labelIds.png`
+(the 20th frame of each snippet; label ids mapped to train ids here, or
+`..._labelTrainIds.png` from cityscapesscripts when that is what is there). Without the sequence
+folder, `leftImg8bit/<split>/` (the labelled frames alone) is read. A video is one snippet
+(`<city>_<seq>`): masklets are made and tracked over all its frames, metrics are scored on the
+labelled one. mVC is not defined here (it needs labels on consecutive frames).
 """
 from __future__ import annotations
 
 from collections import defaultdict
+from pathlib import Path
 
 import numpy as np
 
@@ -21,33 +27,57 @@ CLASSES = ("road", "sidewalk", "building", "wall", "fence", "pole", "traffic lig
 # label id -> train id (cityscapesscripts' labels.py); every other id is ignored
 ID_TO_TRAIN = {7: 0, 8: 1, 11: 2, 12: 3, 13: 4, 17: 5, 19: 6, 20: 7, 21: 8, 22: 9, 23: 10,
                24: 11, 25: 12, 26: 13, 27: 14, 28: 15, 31: 16, 32: 17, 33: 18}
+IMAGE_SUFFIX, LABEL_SUFFIX = "_leftImg8bit.png", "_gtFine_labelIds.png"
+TRAIN_ID_SUFFIX = "_gtFine_labelTrainIds.png"
 
 
 class Cityscapes(Dataset):
     name = "cityscapes"
     classes = CLASSES
     splits = ("train", "val", "test")
+    eval_splits = ("val",)
+    temporal = False
     raw_to_train = np.full(256, IGNORE, np.uint8)
     raw_to_train[list(ID_TO_TRAIN)] = list(ID_TO_TRAIN.values())
 
+    @classmethod
+    def how_to_get(cls, dest: Path) -> str:
+        return ("Cityscapes needs registration: download leftImg8bit_sequence_trainvaltest.zip "
+                "and gtFine_trainvaltest.zip from https://www.cityscapes-dataset.com/, then "
+                f"`vss fetch cityscapes --from <the two zips or their folder> --dest {dest}` "
+                "(or set `source` of cityscapes under `benchmarks:` in params.yaml and run "
+                "`dvc repro`)")
+
+    def image_dir(self, split: str) -> Path:
+        sequence = self.root / "leftImg8bit_sequence" / split
+        return sequence if sequence.is_dir() else self.root / "leftImg8bit" / split
+
     def videos(self, split: str) -> list[Video]:
         self.check_split(split)
-        image_dir = self.root / "leftImg8bit" / split
+        image_dir = self.image_dir(split)
         if not image_dir.is_dir():
             raise FileNotFoundError(f"{image_dir}: missing; a Cityscapes root holds "
-                                    "leftImg8bit/<split>/<city>/ and gtFine/<split>/<city>/")
+                                    "leftImg8bit_sequence/<split>/<city>/ (or leftImg8bit/) and "
+                                    "gtFine/<split>/<city>/")
         snippets: dict[str, list[Frame]] = defaultdict(list)
-        for image in image_dir.glob("*/*_leftImg8bit.png"):
-            stem = image.name[: -len("_leftImg8bit.png")]
+        for image in image_dir.glob(f"*/*{IMAGE_SUFFIX}"):
+            stem = image.name[: -len(IMAGE_SUFFIX)]
             city, seq, _ = stem.rsplit("_", 2)
-            gt = self.root / "gtFine" / split / image.parent.name / f"{stem}_gtFine_labelIds.png"
-            if split != "test" and not gt.is_file() and not _train_ids(gt).is_file():
-                raise FileNotFoundError(f"{gt}: label missing for frame {image}")
-            snippets[f"{city}_{seq}"].append(Frame(stem, image, gt if split != "test" else None))
+            gt = self.root / "gtFine" / split / image.parent.name / f"{stem}{LABEL_SUFFIX}"
+            labelled = split != "test" and (gt.is_file() or _train_ids(gt).is_file())
+            snippets[f"{city}_{seq}"].append(Frame(stem, image, gt if labelled else None))
         if not snippets:
-            raise FileNotFoundError(f"{image_dir}: no *_leftImg8bit.png frames")
-        return [Video(name, tuple(sorted(frames, key=lambda f: natural_key(f.stem))))
-                for name, frames in sorted(snippets.items())]
+            raise FileNotFoundError(f"{image_dir}: no *{IMAGE_SUFFIX} frames")
+        videos = [Video(name, tuple(sorted(frames, key=lambda f: natural_key(f.stem))))
+                  for name, frames in sorted(snippets.items())]
+        if split != "test":
+            unlabelled = [v.name for v in videos if all(f.label is None for f in v.frames)]
+            if unlabelled:
+                raise FileNotFoundError(
+                    f"{self.root / 'gtFine' / split}: no gtFine label for snippet "
+                    f"{unlabelled[0]} ({len(unlabelled)} snippets without one); unpack "
+                    "gtFine_trainvaltest.zip into the same root")
+        return videos
 
     def load_label(self, frame: Frame) -> np.ndarray:
         if frame.label is not None and not frame.label.is_file():
@@ -55,6 +85,5 @@ class Cityscapes(Dataset):
         return super().load_label(frame)
 
 
-def _train_ids(label_ids_path):
-    return label_ids_path.with_name(
-        label_ids_path.name.replace("_gtFine_labelIds.png", "_gtFine_labelTrainIds.png"))
+def _train_ids(label_ids_path: Path) -> Path:
+    return label_ids_path.with_name(label_ids_path.name.replace(LABEL_SUFFIX, TRAIN_ID_SUFFIX))

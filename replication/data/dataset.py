@@ -20,14 +20,20 @@ class Dataset:
     name: str
     classes: tuple[str, ...]
     splits: tuple[str, ...]
+    eval_splits: tuple[str, ...]  # labelled splits to predict and score, by default
     raw_to_train: np.ndarray
+    temporal = True  # consecutive frames are labelled, so mVC is defined
 
     def __init__(self, root: Path):
         self.root = Path(root)
         if not self.root.is_dir():
-            raise FileNotFoundError(
-                f"{self.root}: {self.name} dataset folder not found; run `vss fetch {self.name}` "
-                "or pass the folder that holds it")
+            raise FileNotFoundError(f"{self.root}: {self.name} dataset folder not found; "
+                                    + self.how_to_get(self.root))
+
+    @classmethod
+    def how_to_get(cls, dest: Path) -> str:
+        """How a user gets this benchmark into `dest` (the fix of a not-run row)."""
+        return f"run `vss fetch {cls.name} --dest {dest}`"
 
     @property
     def num_classes(self) -> int:
@@ -45,19 +51,3 @@ class Dataset:
         if frame.label is None:
             raise FileNotFoundError(f"{self.name}: frame {frame.stem} has no label file")
         return cv2.LUT(read_label(frame.label), self.raw_to_train)
-
-
-def dataset_readers() -> dict[str, type[Dataset]]:
-    from replication.data.camvid import CamVid
-    from replication.data.cityscapes import Cityscapes
-    from replication.data.vspw import VSPW
-
-    return {cls.name: cls for cls in (CamVid, VSPW, Cityscapes)}
-
-
-def get_dataset(name: str, root: Path) -> Dataset:
-    """The reader registered under `name`, opened on `root`."""
-    readers = dataset_readers()
-    if name not in readers:
-        raise ValueError(f"unknown dataset {name!r}; known: {sorted(readers)}")
-    return readers[name](root)

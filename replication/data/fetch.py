@@ -115,10 +115,24 @@ def _check_only_listed(dest: Path, sums: dict[str, str]) -> None:
                          "or empty folder (--dest), or move those files away")
 
 
+def download(url: str, target: Path, *, timeout: float = 60.0, progress: bool = False) -> None:
+    """Write the file at `url` to `target`, checked against the server's Content-Length; a
+    failure raises OSError (URLError) or ValueError (an incomplete download)."""
+    with urllib.request.urlopen(url, timeout=timeout) as response:
+        expected = response.headers.get("Content-Length")
+        total = int(expected) if expected else None
+        with open(target, "wb") as fh, tqdm(total=total, unit="B", unit_scale=True,
+                                             desc=Path(url).name, disable=not progress) as bar:
+            while chunk := response.read(CHUNK):
+                fh.write(chunk)
+                bar.update(len(chunk))
+            if total is not None and fh.tell() != total:
+                raise ValueError(f"incomplete download: {fh.tell()} of {total} bytes")
+
+
 def _download(url: str, target: Path) -> None:
     try:
-        with urllib.request.urlopen(url, timeout=60) as response, open(target, "wb") as out:
-            shutil.copyfileobj(response, out, CHUNK)
-    except OSError as exc:
+        download(url, target)
+    except (OSError, ValueError) as exc:
         raise FetchError(f"{url}: download failed ({exc}); check the network, or pass "
                          f"--mirror DIR / set {MIRROR_ENV} to a local copy") from exc

@@ -6,6 +6,8 @@ Raw mask values: 0 (others) and 255 -> ignore, v in 1..124 -> class v - 1.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from replication.data.dataset import Dataset
@@ -37,9 +39,17 @@ class VSPW(Dataset):
     name = "vspw"
     classes = CLASSES
     splits = ("train", "val", "test")
+    eval_splits = ("val",)  # test masks are not public
     raw_to_train = np.arange(256, dtype=np.uint8)  # 125..254 stay, to be reported as errors
     raw_to_train[1:125] -= 1
     raw_to_train[0] = IGNORE
+
+    @classmethod
+    def how_to_get(cls, dest: Path) -> str:
+        return ("VSPW needs registration: request VSPW_480p (https://www.vspwdataset.com/; "
+                "download steps at https://github.com/sssdddwww2/vspw_dataset_download), then "
+                f"`vss fetch vspw --from <VSPW_480p folder or archive> --dest {dest}` (or set "
+                "`source` of vspw under `benchmarks:` in params.yaml and run `dvc repro`)")
 
     def videos(self, split: str) -> list[Video]:
         self.check_split(split)

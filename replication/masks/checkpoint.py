@@ -11,12 +11,10 @@ recorded as not run, while a bad local file (yours) is kept and named in an erro
 """
 from __future__ import annotations
 
-import os
-import urllib.request
 from pathlib import Path
 
 from replication.atomic import atomic_path
-from replication.data.fetch import CHUNK, sha256_file
+from replication.data.fetch import download, sha256_file
 
 UNPINNED = ("unpinned: no sha256 is known for this file (Meta publishes none); pin the sha256 of "
             "this record under `sam2:` in params.yaml to refuse any other file")
@@ -39,7 +37,7 @@ def obtain_checkpoint(dest: Path, url: str, config: str, *, sha256: str | None =
         return {**_verified(dest, config, sha256), "source": "local file"}
     try:
         with atomic_path(dest) as tmp:
-            _download(url, tmp, timeout)
+            download(url, tmp, timeout=timeout, progress=True)
             record = _verified(tmp, config, sha256)
     except (OSError, ValueError) as exc:  # URLError is an OSError; the temporary is gone
         return {"available": False, "checkpoint": str(dest), "config": config,
@@ -62,23 +60,6 @@ def _verified(path: Path, config: str, sha256: str | None) -> dict:
     return {"available": True, "checkpoint": str(path), "config": config,
             "bytes": path.stat().st_size, "sha256": digest,
             "pinned": "sha256 pinned in params.yaml" if sha256 else UNPINNED}
-
-
-def _download(url: str, target: Path, timeout: float) -> None:
-    from tqdm import tqdm
-
-    with urllib.request.urlopen(url, timeout=timeout) as response:
-        expected = response.headers.get("Content-Length")
-        total = int(expected) if expected else None
-        with open(target, "wb") as fh, tqdm(total=total, unit="B", unit_scale=True,
-                                             desc=Path(url).name) as bar:
-            while chunk := response.read(CHUNK):
-                fh.write(chunk)
-                bar.update(len(chunk))
-            fh.flush()
-            os.fsync(fh.fileno())
-            if total is not None and fh.tell() != total:
-                raise ValueError(f"incomplete download: {fh.tell()} of {total} bytes")
 
 
 def write_random_checkpoint(config: str, dest: Path, seed: int = 0) -> Path:

@@ -20,12 +20,15 @@ from replication.data.dataset import Dataset
 from replication.data.images import read_image
 from replication.data.video import Video
 from replication.masks.store import Masklet, VideoMasklets, encode
+from replication.not_run import Unavailable
 
 
-class MissingCheckpoint(FileNotFoundError):
+class MissingCheckpoint(Unavailable):
     """No SAM2 checkpoint: the SAM2 rows are reported as not run, with this reason."""
 
-    fix = "supply the SAM2 checkpoint (see the reason), then run `dvc repro` again"
+    def __init__(self, reason: str, fix: str = "supply the SAM2 checkpoint (see the reason), "
+                                               "then run `dvc repro` again"):
+        super().__init__(reason, fix)
 
 
 def load_sam2(config: str, checkpoint: Path, device: str = "auto"):

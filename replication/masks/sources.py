@@ -7,6 +7,7 @@ between processes or machines: no source needs to see every video).
 """
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 import signal
@@ -163,3 +164,33 @@ def _empty(video: Video, dataset: Dataset, source: str) -> VideoMasklets:
 
 def _masklet(vm: VideoMasklets, rle: list) -> Masklet:
     return Masklet(len(vm.masklets), 1.0, rle)
+
+
+def make_source(spec: dict, *, sam2_records: Path = Path("results/sam2"), device: str = "auto"):
+    """The masklet source of a `masks:` entry of params (`source` plus its flags; a `sam2`
+    entry names its `model`, whose checkpoint comes from that model's `vss sam2-checkpoint`
+    record). Raises MissingCheckpoint when the record says there is no checkpoint."""
+    from replication.params import from_flags
+
+    spec = {k: v for k, v in spec.items() if k != "workers"}
+    kind = spec.pop("source", None)
+    if kind == "oracle":
+        return from_flags(Oracle, spec)
+    if kind == "superpixel":
+        return from_flags(Superpixel, spec)
+    if kind == "sam2":
+        from replication.masks.sam2_source import MissingCheckpoint, SAM2Source
+
+        model = spec.pop("model", None)
+        if model is None:
+            raise ValueError("a sam2 masks entry names its `model` (an entry of `sam2:`)")
+        record_path = Path(sam2_records) / f"{model}.json"
+        if not record_path.is_file():
+            raise FileNotFoundError(f"{record_path}: no record of SAM2 model {model}; run "
+                                    f"`dvc repro sam2-checkpoint@{model}` first")
+        record = json.loads(record_path.read_text())
+        if not record["available"]:
+            raise MissingCheckpoint(record["reason"], record["fix"])
+        return from_flags(SAM2Source, spec, config=record["config"],
+                          checkpoint=Path(record["checkpoint"]), device=device)
+    raise ValueError(f"masks entry with source {kind!r}: one of oracle, superpixel, sam2")

@@ -25,15 +25,19 @@ class EvaluationError(ValueError):
 
 
 def evaluate_videos(videos: list[Video], load_gt: Callable[[Frame], np.ndarray], pred_dir: Path,
-                    class_names: tuple[str, ...], *, boundary_ratio: float = 0.02,
-                    vc_windows: tuple[int, ...] = (8, 16), strict_vc: bool = False,
-                    boundary_sweep: tuple[float, ...] = (), progress: bool = True) -> dict:
-    """Stream every frame of `videos` and its prediction through the evaluator."""
+                    class_names: tuple[str, ...], *, progress: bool = True, **options) -> dict:
+    """Stream every labelled frame of `videos` and its prediction through the evaluator (frames
+    without a label, e.g. Cityscapes' unlabelled snippet frames, are not scored); `options` are
+    the StreamingEvaluator's (boundary_ratio, vc_windows, strict_vc, boundary_sweep)."""
     pred_dir = Path(pred_dir)
     n = len(class_names)
+    videos = [Video(v.name, labelled) for v in videos
+              if (labelled := tuple(f for f in v.frames if f.label is not None))]
+    if not videos:
+        raise EvaluationError(f"{pred_dir}: the splits to score have no labelled frame (e.g. "
+                              "VSPW's test split); score a labelled split")
     check_predictions_exist(videos, pred_dir)
-    evaluator = StreamingEvaluator(n, boundary_ratio=boundary_ratio, vc_windows=vc_windows,
-                                   strict_vc=strict_vc, boundary_sweep=boundary_sweep)
+    evaluator = StreamingEvaluator(n, **options)  # its defaults are the metrics' defaults
     total = sum(len(v.frames) for v in videos)
     with tqdm(total=total, desc=f"evaluate {pred_dir.name}", unit="frame",
               disable=not progress) as bar:

@@ -1,5 +1,7 @@
 """`vss report`: every table and figure of the report from `results/` (and, for the qualitative
-panels only, a few frames, prediction folders and masklets)."""
+panels only, a few frames, prediction folders and masklets), for every benchmark that ran: one
+column group per benchmark in each table, figures per benchmark, and the README's headline
+table (written between the README's markers, never copied by hand)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,48 +9,59 @@ from pathlib import Path
 from replication.atomic import atomic_path, write_text
 from replication.report import figures
 from replication.report.collect import Results, load_results
-from replication.report.tables import (METRICS, Scorer, ablation_table, mask_source_table,
-                                       per_class_markdown, refiner_table, seed_table,
-                                       standalone_table)
+from replication.report.tables import (Scorer, Table, ablation_table, mask_source_table, merge,
+                                       metric_cells, per_class_markdown, refiner_table,
+                                       seed_table, standalone_table)
+
+TABLES = [(refiner_table, 2), (standalone_table, 3), (mask_source_table, 2),
+          (ablation_table, 5), (seed_table, 1)]  # and how many lead columns each has
+README_START, README_END = "<!-- headline table: start -->", "<!-- headline table: end -->"
 
 
-def caption_splits(region: str, temporal: str, dataset: str) -> str:
-    why = (" (test frames are 1 s apart, where mVC means little)"
-           if dataset == "camvid" else "")
-    return (f"mIoU and mBIoU on {region}, mVC on {temporal}{why}; in percent, with 95% "
-            "bootstrap intervals over frames (mIoU, mBIoU) or windows (mVC), which understate "
-            "the spread across videos (frames of a video are correlated).")
+def caption_splits(results: Results) -> str:
+    temporal = (f"mVC on {results.temporal}" if results.temporal else
+                "mVC not defined (no consecutive labelled frames)")
+    return (f"mIoU and mBIoU on {results.region}, {temporal}; in percent, with 95% bootstrap "
+            "intervals over frames (mIoU, mBIoU) or windows (mVC), which understate the spread "
+            "across videos (frames of a video are correlated).")
 
 
-def build_report(results_dir: Path, out_dir: Path, dataset: str, *, region_split: str = "test",
-                 temporal_split: str = "val", resamples: int = 1000, seed: int = 0,
-                 qualitative=None) -> list[Path]:
-    """Write tables (md, tex, csv), the per-class appendix, figures and an index into
-    `out_dir`; `qualitative` is a list of panel rows (see replication.report.qualitative)."""
+def build_report(results_dir: Path, out_dir: Path, params: dict, *, resamples: int = 1000,
+                 seed: int = 0, predictions: Path = Path("predictions"),
+                 masks: Path = Path("masks"), readme: Path | None = None) -> list[Path]:
+    """Write tables (md, tex, csv), the per-class appendix, figures, the headline table and an
+    index into `out_dir` for the benchmarks of `params["datasets"]`."""
     out_dir = Path(out_dir)
-    results = load_results(results_dir, dataset)
-    splits = {"mIoU": region_split, "mBIoU": region_split, "mVC8": temporal_split,
-              "mVC16": temporal_split}
-    scorer = Scorer(splits, resamples, seed)
-    caption = caption_splits(region_split, temporal_split, dataset)
-    tables = [make(results, scorer, caption) for make in
-              (refiner_table, standalone_table, mask_source_table, ablation_table, seed_table)]
-    tables = [t for t in tables if t is not None]
+    runs = {}
+    for dataset in params["datasets"]:
+        results = load_results(results_dir, dataset)
+        runs[dataset] = (results, Scorer.of(results, resamples, seed))
+    tables = []
+    for make, lead in TABLES:
+        made = {d: make(r, s, caption_splits(r)) for d, (r, s) in runs.items()}
+        made = {d: t for d, t in made.items() if t is not None}
+        if made:
+            tables.append(merge(made, lead))
     written = [p for t in tables for p in t.write(out_dir / "tables")]
-    appendix = "\n".join(per_class_markdown(results, region_split, kind)
-                         for kind in ("IoU", "BIoU"))
+    headline = merge({d: headline_table(r, s) for d, (r, s) in runs.items()}, 3)
+    written.append(write_text(out_dir / "headline.md", headline.markdown()))
+    if readme:
+        written.append(update_readme(Path(readme), headline.markdown()))
+    appendix = "\n".join(per_class_markdown(r, r.region, kind)
+                         for r, _ in runs.values() for kind in ("IoU", "BIoU"))
     written.append(write_text(out_dir / "appendix_per_class.md", appendix))
-    written.append(_summary_csv(results, scorer, out_dir / "summary.csv"))
-    written += _band_width_csvs(results, region_split, out_dir / "band_width")
-    pictures = [*figures.per_class_bars(results, region_split, out_dir / "figures"),
-                figures.band_width_curve(results, region_split, out_dir / "figures"),
-                figures.per_video_vc(results, temporal_split, out_dir / "figures"),
-                figures.training_curves(results, out_dir / "figures")]
-    if qualitative:
-        pictures.append(figures.qualitative(qualitative, out_dir / "figures"))
+    written.append(_summary_csv(runs, out_dir / "summary.csv"))
+    pictures = []
+    for dataset, (results, _) in runs.items():
+        written += _band_width_csvs(results, out_dir / "band_width" / dataset)
+        pictures += [*figures.per_class_bars(results, out_dir / "figures"),
+                     figures.band_width_curve(results, out_dir / "figures"),
+                     figures.per_video_vc(results, out_dir / "figures"),
+                     figures.training_curves(results, out_dir / "figures")]
+    pictures.append(_qualitative(params, predictions, masks, out_dir / "figures"))
     pictures = [p for p in pictures if p is not None]
     written += pictures
-    index = [f"# Report: {dataset}", "", "Generated by `vss report` from `results/` "
+    index = [f"# Report: {', '.join(runs)}", "", "Generated by `vss report` from `results/` "
              "(`dvc repro` regenerates it).", ""]
     index += [t.markdown() for t in tables]
     index += [f"![{p.stem}](figures/{p.name})\n" for p in pictures]
@@ -57,29 +70,88 @@ def build_report(results_dir: Path, out_dir: Path, dataset: str, *, region_split
     return written
 
 
-def _summary_csv(results: Results, scorer: Scorer, path: Path) -> Path:
+def headline_table(results: Results, scorer: Scorer) -> Table:
+    """The README's table: each baseline, its refinements, the classifiers and the references,
+    one line each."""
+    table = Table("headline", f"{results.dataset}: {caption_splits(results)}",
+                  ["method", "masklets", "features",
+                   *(f"{scorer.splits[m]} {m}" for m in scorer.metrics), "FPS"])
+    rows = []
+    for base in results.of_kind("baseline", "external"):
+        rows.append(([f"{base.name} (baseline)", "-", "-"], base))
+        rows += [([("+ refine" if not m.variant else f"+ refine, vote per {m.vote}"),
+                   m.source, "-"], m)
+                 for m in results.of_kind("refine") if m.baseline == base.name]
+    rows += [(["classify (standalone)", m.source, m.features], m)
+             for m in results.of_kind("classify")]
+    rows += [([f"{m.name} (reference)", "-", "-"], m) for m in results.of_kind("reference")]
+    for lead, method in rows:
+        if not method.ran:
+            table.rows.append(lead + [table.not_run(method)] + [""] * len(scorer.metrics))
+            continue
+        cells = metric_cells(table, scorer, method)
+        fps = method.inference.get("fps")
+        table.rows.append(lead + cells + [f"{fps:.1f}" if fps else ""])
+    return table
+
+
+def update_readme(readme: Path, table: str) -> Path:
+    """Replace what stands between the README's headline markers by `table`."""
+    text = readme.read_text()
+    if README_START not in text or README_END not in text:
+        raise ValueError(f"{readme}: has no headline markers ({README_START} ... {README_END})"
+                         "; add them where the table goes")
+    head, rest = text.split(README_START, 1)
+    _, tail = rest.split(README_END, 1)
+    return write_text(readme, f"{head}{README_START}\n{table}{README_END}{tail}")
+
+
+def _qualitative(params: dict, predictions: Path, masks: Path, out: Path) -> Path | None:
+    """The qualitative panels of `report.qualitative` in params (its benchmark must have run)."""
+    from replication.data.registry import get_dataset
+    from replication.not_run import Unavailable
+    from replication.params import benchmark
+    from replication.report.qualitative import panels
+
+    spec = (params.get("report") or {}).get("qualitative")
+    if not spec or spec["dataset"] not in params["datasets"]:
+        return None
+    bench = benchmark(params, spec["dataset"])
+    try:
+        dataset = get_dataset(bench.name, bench.root)
+    except Unavailable:
+        return None
+    root = Path(predictions) / bench.name
+    if any((root / m / "NOT_RUN.json").is_file() for m in spec["methods"]):
+        return None
+    rows = panels(dataset, bench.splits("eval"), spec["frames"],
+                  {m: root / m for m in spec["methods"]},
+                  Path(masks) / bench.name / spec["masks"] if spec.get("masks") else None)
+    return figures.qualitative(rows, out, f"{bench.name}_qualitative.png")
+
+
+def _summary_csv(runs: dict, path: Path) -> Path:
     import pandas as pd
 
     rows = []
-    for m in results.methods.values():
-        row = {"method": m.name, "kind": m.kind, "status": "ok" if m.ran else "not run",
-               "fps": m.inference.get("fps"), "reason": m.result.get("reason")}
-        row.update({metric: scorer.value(m, metric) for metric in METRICS})
-        rows.append(row)
+    for dataset, (results, scorer) in runs.items():
+        for m in results.methods.values():
+            row = {"dataset": dataset, "method": m.name, "kind": m.kind,
+                   "status": "ok" if m.ran else "not run", "fps": m.inference.get("fps"),
+                   "reason": m.result.get("reason")}
+            row.update({f"{scorer.splits[k]} {k}": scorer.value(m, k) for k in scorer.metrics})
+            rows.append(row)
     with atomic_path(path) as tmp:
         pd.DataFrame(rows).to_csv(tmp, index=False)
     return path
 
 
-def _band_width_csvs(results: Results, split: str, folder: Path) -> list[Path]:
+def _band_width_csvs(results: Results, folder: Path) -> list[Path]:
     """The band-width curve's data, one CSV per method (a `dvc plots` series each)."""
     paths = []
     for m in results.methods.values():
-        sweep = m.result.get(split, {}).get("boundary_sweep") if m.ran else None
+        sweep = m.result.get(results.region, {}).get("boundary_sweep") if m.ran else None
         if sweep and m.kind != "reference":
             rows = "".join(f"{100 * float(r):g},{100 * v:.4f}\n" for r, v in sweep.items())
             paths.append(write_text(folder / f"{m.name}.csv", "d_percent,mBIoU\n" + rows))
     return paths
-
-
-

@@ -1,33 +1,33 @@
-"""Read `results/` into methods: what each results file is (by its name) and what it holds.
-
-Names (set in params.yaml, kept by every stage): `gt`, `gt-degraded` (reference methods),
-`<baseline>+refine-<source>` (approach 1; `<baseline>+refine-<anything>` is an ablation variant,
-its source read from its inference record), `classify-<source>-<features>` (approach 2, where
-<source> is one of the masklet sources in `results/masks/<dataset>/`), anything else a baseline
-or an imported method.
-"""
+"""Read `results/` into methods: what each row is comes from its result's `method` entry (written
+by `vss score` from the params that made it: kind, baseline, masklet source, vote, features),
+never from its name."""
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-REFERENCE = ("gt", "gt-degraded")
+KINDS = ("reference", "baseline", "external", "refine", "classify")
 
 
 @dataclass
 class Method:
     name: str
-    kind: str                       # reference | baseline | refined | standalone
+    kind: str                       # one of KINDS
     result: dict
-    baseline: str | None = None     # refined: the refined baseline
-    source: str | None = None       # refined, standalone: the masklet source
-    features: str | None = None     # standalone: the feature encoder's name
-    variant: bool = False           # refined: an ablation (not `<baseline>+refine-<source>`)
+    baseline: str | None = None     # refine: the refined baseline
+    source: str | None = None       # refine, classify: the masklet source
+    features: str | None = None     # classify: the feature encoder's name
+    vote: str = "masklet"           # refine: masklet (the paper's) or frame (the ablation)
 
     @property
     def ran(self) -> bool:
         return self.result.get("status") != "not run"
+
+    @property
+    def variant(self) -> bool:
+        """A refiner ablation (not the paper's setting)."""
+        return self.kind == "refine" and self.vote != "masklet"
 
     @property
     def inference(self) -> dict:
@@ -38,48 +38,44 @@ class Method:
 class Results:
     dataset: str
     methods: dict[str, Method]
+    region: str = ""                                       # split of mIoU and mBIoU
+    temporal: str = ""                                     # split of mVC ("": not defined)
     masks: dict[str, dict] = field(default_factory=dict)   # source -> masklet statistics
     sam2: dict[str, dict] = field(default_factory=dict)    # model -> checkpoint record
     curves: dict[str, Path] = field(default_factory=dict)  # method -> training-curve CSV
     seeds: dict[int, dict] = field(default_factory=dict)   # extra seed -> {method: headline}
 
-    def of_kind(self, kind: str) -> list[Method]:
-        return [m for m in self.methods.values() if m.kind == kind]
+    def of_kind(self, *kinds: str) -> list[Method]:
+        return [m for m in self.methods.values() if m.kind in kinds]
+
+    @property
+    def metrics(self) -> list[str]:
+        """mIoU, mBIoU and the mVC windows that were scored (none without a temporal split)."""
+        windows = sorted({k for m in self.methods.values() if m.ran
+                          for k in m.result.get(self.temporal, {}) if k.startswith("mVC")},
+                         key=lambda k: int(k[3:]))
+        return ["mIoU", "mBIoU", *windows]
 
 
 def load_results(results_dir: Path, dataset: str) -> Results:
     root = Path(results_dir)
-    masks = _jsons(root / "masks" / dataset)
     methods = {}
     for name, result in _jsons(root / dataset).items():
-        methods[name] = classify_name(name, result, list(masks))
+        what = result.get("method")
+        if what is None:
+            raise ValueError(f"{root / dataset / name}.json: says not what method it is (no "
+                             "`method` entry); results for the report come from `vss score`")
+        methods[name] = Method(name, what["kind"], result, what.get("baseline"),
+                               what.get("source"), what.get("features"),
+                               what.get("vote", "masklet"))
     if not methods:
         raise FileNotFoundError(f"{root / dataset}: no results JSON; run the pipeline first "
                                 "(`dvc repro`)")
+    roles = next(iter(methods.values())).result.get("roles", {})
     curves = {p.stem: p for p in sorted((root / "training" / dataset).glob("*.csv"))}
-    seeds = {r["seed"]: r["methods"] for r in _jsons(root / dataset / "seeds").values()}
-    return Results(dataset, methods, masks, _jsons(root / "sam2"), curves, seeds)
-
-
-def classify_name(name: str, result: dict, sources: list[str]) -> Method:
-    """The Method a results name stands for (see the module docstring)."""
-    if name in REFERENCE:
-        return Method(name, "reference", result)
-    if "+refine-" in name:
-        baseline, source = name.split("+refine-", 1)
-        masks = result.get("inference", {}).get("masks")
-        variant = masks is not None and Path(masks).name != source
-        return Method(name, "refined", result, baseline=baseline,
-                      source=Path(masks).name if variant else source, variant=variant)
-    if name.startswith("classify-"):
-        rest = name[len("classify-"):]
-        source = max((s for s in sources if rest.startswith(s + "-")), key=len, default=None)
-        if source is None:
-            raise ValueError(f"{name}: no masklet source of results/masks matches its name "
-                             f"(known: {sources})")
-        return Method(name, "standalone", result, source=source,
-                      features=rest[len(source) + 1:])
-    return Method(name, "baseline", result)
+    seeds = {r["seed"]: r["methods"] for r in _jsons(root / "seeds" / dataset).values()}
+    return Results(dataset, methods, roles.get("region", ""), roles.get("temporal", ""),
+                   _jsons(root / "masks" / dataset), _jsons(root / "sam2"), curves, seeds)
 
 
 def _jsons(folder: Path) -> dict[str, dict]:

@@ -28,12 +28,14 @@ def _save(fig, path: Path) -> Path:
     return path
 
 
-def per_class_bars(results: Results, split: str, out: Path) -> list[Path]:
-    """Per baseline: per-class IoU and boundary IoU of the baseline and its refined versions."""
+def per_class_bars(results: Results, out: Path) -> list[Path]:
+    """Per baseline: per-class IoU and boundary IoU of the baseline and its refined versions
+    (on the region split)."""
     plt, sns = _plt()
+    split = results.region
     paths = []
-    for base in results.of_kind("baseline"):
-        group = [base] + [m for m in results.of_kind("refined")
+    for base in results.of_kind("baseline", "external"):
+        group = [base] + [m for m in results.of_kind("refine")
                           if m.baseline == base.name and m.ran]
         rows = [{"method": m.name, "class": c, "metric": metric, "value": 100 * v[metric]}
                 for m in group if split in m.result
@@ -51,14 +53,15 @@ def per_class_bars(results: Results, split: str, out: Path) -> list[Path]:
         axes[0].set_title(f"Per-class IoU and boundary IoU, {results.dataset} {split}: "
                           f"{base.name} and its refined versions")
         axes[1].tick_params(axis="x", rotation=30)
-        paths.append(_save(fig, out / f"per_class_{base.name}.png"))
+        paths.append(_save(fig, out / f"{results.dataset}_per_class_{base.name}.png"))
         plt.close(fig)
     return paths
 
 
-def band_width_curve(results: Results, split: str, out: Path) -> Path | None:
+def band_width_curve(results: Results, out: Path) -> Path | None:
     """mBIoU as a function of the boundary band width d (as % of the image diagonal)."""
     plt, sns = _plt()
+    split = results.region
     rows = [{"method": m.name, "d (% of diagonal)": 100 * float(ratio), "mBIoU (%)": 100 * v}
             for m in results.methods.values() if m.ran and m.kind != "reference"
             for ratio, v in m.result.get(split, {}).get("boundary_sweep", {}).items()]
@@ -69,16 +72,17 @@ def band_width_curve(results: Results, split: str, out: Path) -> Path | None:
                  marker="o", ax=ax)
     ax.set_title(f"Boundary IoU against band width, {results.dataset} {split}")
     ax.legend(fontsize=8)
-    path = _save(fig, out / "mbiou_vs_band_width.png")
+    path = _save(fig, out / f"{results.dataset}_mbiou_vs_band_width.png")
     plt.close(fig)
     return path
 
 
-def per_video_vc(results: Results, split: str, out: Path) -> Path | None:
-    """mVC8 and mVC16 of every video of `split`, per method."""
+def per_video_vc(results: Results, out: Path) -> Path | None:
+    """mVC8 and mVC16 of every video of the temporal split, per method."""
     plt, sns = _plt()
+    split = results.temporal
     rows = [{"method": m.name, "video": video, "metric": key, "value": 100 * v[key]}
-            for m in results.methods.values() if m.ran and m.kind != "reference"
+            for m in results.methods.values() if split and m.ran and m.kind != "reference"
             for video, v in m.result.get(split, {}).get("per_video", {}).items()
             for key in v if key.startswith("mVC") and v[key] == v[key]]
     if not rows:
@@ -90,7 +94,7 @@ def per_video_vc(results: Results, split: str, out: Path) -> Path | None:
     ax.set_xlabel("VC (%)")
     ax.set_title(f"Per-video temporal consistency, {results.dataset} {split}")
     ax.legend(fontsize=8, loc="lower right")
-    path = _save(fig, out / "per_video_vc.png")
+    path = _save(fig, out / f"{results.dataset}_per_video_vc.png")
     plt.close(fig)
     return path
 
@@ -109,15 +113,16 @@ def training_curves(results: Results, out: Path) -> Path | None:
         ax.set_xlabel(x)
     for ax, title in zip(axes, ("baselines", "masklet classifiers")):
         ax.set_ylabel("training loss")
-        ax.set_title(f"Training loss: {title}")
+        ax.set_title(f"Training loss, {results.dataset}: {title}")
         if ax.lines:
             ax.legend(fontsize=8)
-    path = _save(fig, out / "training_curves.png")
+    path = _save(fig, out / f"{results.dataset}_training_curves.png")
     plt.close(fig)
     return path
 
 
-def qualitative(panels: list[tuple[str, list[tuple[str, np.ndarray]]]], out: Path) -> Path:
+def qualitative(panels: list[tuple[str, list[tuple[str, np.ndarray]]]], out: Path,
+                name: str = "qualitative.png") -> Path:
     """A grid: one row per frame, one column per (title, RGB image) panel."""
     plt, _ = _plt()
     rows, cols = len(panels), len(panels[0][1])
@@ -131,6 +136,6 @@ def qualitative(panels: list[tuple[str, list[tuple[str, np.ndarray]]]], out: Pat
             if r == 0:
                 axes[r, c].set_title(title, fontsize=9)
         axes[r, 0].set_ylabel(frame, fontsize=8)
-    path = _save(fig, out / "qualitative.png")
+    path = _save(fig, out / name)
     plt.close(fig)
     return path

@@ -14,9 +14,6 @@ from replication.atomic import write_csv, write_text
 from replication.report import bootstrap
 from replication.report.collect import Method, Results
 
-METRICS = ("mIoU", "mBIoU", "mVC8", "mVC16")
-
-
 @dataclass
 class Scorer:
     """Metric values and intervals of methods; `splits` says which split scores each metric."""
@@ -24,6 +21,16 @@ class Scorer:
     splits: dict[str, str]
     resamples: int = bootstrap.RESAMPLES
     seed: int = 0
+
+    @classmethod
+    def of(cls, results: Results, resamples: int = bootstrap.RESAMPLES, seed: int = 0):
+        """mIoU and mBIoU on the results' region split, mVC on their temporal split."""
+        return cls({m: results.temporal if m.startswith("mVC") else results.region
+                    for m in results.metrics}, resamples, seed)
+
+    @property
+    def metrics(self) -> list[str]:
+        return list(self.splits)
 
     def value(self, method: Method, metric: str) -> float | None:
         split = self._split(method, metric)
@@ -108,7 +115,7 @@ def metric_cells(table: Table, scorer: Scorer, method: Method, base: Method | No
                  record: dict | None = None) -> list[str]:
     """Cells of the four metrics (and, with `base`, their deltas); fills `record` for the CSV."""
     cells, deltas = [], []
-    for metric in METRICS:
+    for metric in scorer.metrics:
         value, ci = scorer.value(method, metric), scorer.interval(method, metric)
         cells.append(percent(value, ci))
         if record is not None:
@@ -131,10 +138,11 @@ def _row(table: Table, scorer: Scorer, method: Method, lead: list[str],
         width = len(table.columns) - len(lead)
         table.rows.append(lead + [table.not_run(method)] + [""] * (width - 1))
     else:
+        n = len(scorer.metrics)
         cells = metric_cells(table, scorer, method, base if with_deltas else None, record)
         if with_deltas and base is None:
-            cells += ["-"] * len(METRICS)
-        table.rows.append(lead + cells[:len(METRICS)] + list(extra) + cells[len(METRICS):])
+            cells += ["-"] * n
+        table.rows.append(lead + cells[:n] + list(extra) + cells[n:])
         record["fps"] = method.inference.get("fps")
     table.records.append(record)
 
@@ -143,11 +151,11 @@ def refiner_table(results: Results, scorer: Scorer, caption_splits: str) -> Tabl
     """(a) Each baseline and its refined versions, with deltas over the baseline."""
     table = Table("refiner", "Baselines and the SAM2-style refiner (approach 1) on "
                   f"{results.dataset}. {caption_splits} Δ: refined minus its baseline (paired "
-                  "bootstrap).", ["Method", "Masklets", *METRICS, "FPS",
-                                  *(f"Δ{m}" for m in METRICS)])
-    refined = [m for m in results.of_kind("refined") if not m.variant]
-    bases = results.of_kind("baseline") + [m for m in results.of_kind("reference")
-                                           if any(r.baseline == m.name for r in refined)]
+                  "bootstrap).", ["Method", "Masklets", *scorer.metrics, "FPS",
+                                  *(f"Δ{m}" for m in scorer.metrics)])
+    refined = [m for m in results.of_kind("refine") if not m.variant]
+    bases = results.of_kind("baseline", "external") + [
+        m for m in results.of_kind("reference") if any(r.baseline == m.name for r in refined)]
     for base in bases:
         _row(table, scorer, base, [base.name, "-"], None, [fps_text(base)], True)
         for m in refined:
@@ -159,16 +167,16 @@ def refiner_table(results: Results, scorer: Scorer, caption_splits: str) -> Tabl
 
 def standalone_table(results: Results, scorer: Scorer, caption_splits: str) -> Table:
     """(b) The standalone segmentor (approach 2) next to the baselines."""
-    baselines = results.of_kind("baseline")
+    baselines = results.of_kind("baseline", "external")
     ref = baselines[0] if baselines else None
     table = Table("standalone", "Masklets + pooled features + MLP (approach 2) against the "
                   f"baselines on {results.dataset}. {caption_splits} Coverage: pixels inside a "
                   f"masklet. Δ: minus {ref.name if ref else 'the baseline'} (paired bootstrap).",
-                  ["Method", "Masklets", "Features", "Coverage", *METRICS, "FPS",
-                   *(f"Δ{m}" for m in METRICS)])
+                  ["Method", "Masklets", "Features", "Coverage", *scorer.metrics, "FPS",
+                   *(f"Δ{m}" for m in scorer.metrics)])
     for base in baselines:
         _row(table, scorer, base, [base.name, "-", "-", "-"], None, [fps_text(base)], True)
-    for m in results.of_kind("standalone"):
+    for m in results.of_kind("classify"):
         coverage = m.inference.get("coverage")
         lead = ["classify", m.source, m.features,
                 percent(coverage) if coverage is not None else "n/a"]
@@ -182,7 +190,7 @@ def mask_source_table(results: Results, scorer: Scorer, caption_splits: str) -> 
                   "splits, and the refiner / standalone results they give. "
                   f"{caption_splits} oracle: ground-truth components (an upper bound).",
                   ["Source", "Used by", "Masklets/frame", "Frames/masklet", "Coverage",
-                   "Masks FPS", *METRICS])
+                   "Masks FPS", *scorer.metrics])
     for source, stats in results.masks.items():
         users = [m for m in results.methods.values() if m.source == source and not m.variant]
         for m in users:
@@ -201,13 +209,14 @@ def ablation_table(results: Results, scorer: Scorer, caption_splits: str) -> Tab
     """(d) Refiner settings that ran: vote mode, window length and grid of the masklets."""
     table = Table("refiner_ablations", "Refiner ablations that ran: vote per masklet (over its "
                   "frames) or per frame, window length W of the masklets, SAM2 prompt grid. "
-                  f"{caption_splits}", ["Baseline", "Masklets", "Vote", "W", "Grid", *METRICS])
-    for m in results.of_kind("refined"):
+                  f"{caption_splits}", ["Baseline", "Masklets", "Vote", "W", "Grid",
+                                        *scorer.metrics])
+    for m in results.of_kind("refine"):
         if not m.ran:
             continue
         settings = results.masks.get(m.source, {}).get("settings", {})
         grid = settings.get("points_per_side")
-        lead = [m.baseline, m.source, m.inference.get("vote", "?"),
+        lead = [m.baseline, m.source, m.vote,
                 str(settings.get("window", "-")), f"{grid}x{grid}" if grid else "-"]
         _row(table, scorer, m, lead)
     return table
@@ -224,14 +233,14 @@ def seed_table(results: Results, scorer: Scorer, caption_splits: str) -> Table |
                   f"then mean ± standard deviation over {n} training seeds (the pipeline's and "
                   f"{sorted(results.seeds)}): the interval says which frames were sampled, the "
                   f"deviation how much retraining moves the number. {caption_splits}",
-                  ["Method", *(c for m in METRICS for c in (m, f"{m} seeds"))])
+                  ["Method", *(c for m in scorer.metrics for c in (m, f"{m} seeds"))])
     trained = sorted({name for run in results.seeds.values() for name in run})
     for name in trained:
         method = results.methods.get(name)
         if method is None or not method.ran:
             continue
         record, cells = {"method": name, "seeds": n}, [name]
-        for metric in METRICS:
+        for metric in scorer.metrics:
             split = scorer.splits[metric]
             values = [scorer.value(method, metric)] + [
                 run[name][split][metric] for run in results.seeds.values() if name in run]
@@ -261,3 +270,37 @@ def per_class_markdown(results: Results, split: str, classes_of: str = "IoU") ->
         cells = [percent(m.result[split]["per_class"][c][classes_of]) for m in ran]
         lines.append(f"| {c} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def merge(tables: dict[str, Table], lead: int) -> Table:
+    """One table with a column group per dataset (as the paper's tables): rows matched on their
+    first `lead` cells, the other columns repeated per dataset with its name in front; not-run
+    notes renumbered across datasets. A single dataset's table is returned as it is."""
+    if len(tables) == 1:
+        return next(iter(tables.values()))
+    first = next(iter(tables.values()))
+    merged = Table(first.name, " ".join(f"{d}: {t.caption}" for d, t in tables.items()),
+                   first.columns[:lead] + [f"{d} {c}" for d, t in tables.items()
+                                           for c in t.columns[lead:]])
+    keys, cells = [], {}
+    for dataset, table in tables.items():
+        offset = len(merged.notes)
+        merged.notes += [f"{dataset}: {note}" for note in table.notes]
+        for row in table.rows:
+            key = tuple(row[:lead])
+            if key not in cells:
+                keys.append(key)
+                cells[key] = {}
+            cells[key][dataset] = [_renumber(c, offset) for c in row[lead:]]
+        merged.records += [{"dataset": dataset, **r} for r in table.records]
+    for key in keys:
+        merged.rows.append(list(key) + [c for d, t in tables.items()
+                                        for c in cells[key].get(d, ["-"] * (len(t.columns) -
+                                                                            lead))])
+    return merged
+
+
+def _renumber(cell: str, offset: int) -> str:
+    if cell.startswith("not run (") and offset:
+        return f"not run ({int(cell[9:-1]) + offset})"
+    return cell

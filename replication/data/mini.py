@@ -1,0 +1,111 @@
+"""Miniature VSPW and Cityscapes, built from CamVid in their real layouts (for tests and CI).
+
+Neither benchmark can be downloaded here (both need registration), so CI runs the pipeline on
+miniatures that follow the official layouts to the letter: file naming, split lists, label
+encodings (CamVid's classes mapped onto their VSPW / Cityscapes ids), JPEG frames for VSPW, PNG
+snippets of 30 frames with one gtFine label for Cityscapes. Deterministic: the same CamVid gives
+the same files. `archive=True` also packs them as the official archives are packed.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import zipfile
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from replication.data.camvid import CamVid
+from replication.data.cityscapes import ID_TO_TRAIN
+from replication.data.images import read_image
+from replication.data.labels import write_label
+from replication.data.vspw import CLASSES as VSPW_CLASSES
+
+# CamVid class -> the VSPW class it is (raw VSPW mask value = class index + 1; 0 = others)
+TO_VSPW = {"Sky": "sky", "Building": "building", "Pole": "pole", "Road": "road",
+           "Pavement": "path", "Tree": "tree", "SignSymbol": "billboard_or_Bulletin_Board",
+           "Fence": "handrail_or_fence", "Car": "car", "Pedestrian": "person",
+           "Bicyclist": "bicycle"}
+# CamVid class -> Cityscapes label id (gtFine *_labelIds.png; void -> 0 "unlabeled")
+TO_CITYSCAPES = {"Sky": 23, "Building": 11, "Pole": 17, "Road": 7, "Pavement": 8, "Tree": 21,
+                 "SignSymbol": 20, "Fence": 13, "Car": 26, "Pedestrian": 24, "Bicyclist": 25}
+# VSPW videos: (split, name, CamVid split, first frame index, frames); test has no masks
+VSPW_VIDEOS = [("train", "1_CamVid0001TP", "train", 0, 3),
+               ("train", "2_CamVid0006R0", "train", 0, 3),
+               ("val", "1001_CamVid0016E5a", "val", 0, 9),
+               ("val", "1002_CamVid0016E5b", "val", 9, 9),
+               ("test", "3001_CamVidSeq05VD", "test", 0, 2)]
+# Cityscapes snippets of 30 frames from CamVid's 15 Hz val clip, the 20th labelled (gtFine)
+CITYSCAPES_SNIPPETS = [("train", "cambridge", 0, 0), ("val", "cambridge", 1, 30),
+                       ("val", "cambridge", 2, 60)]
+SNIPPET, LABELLED = 30, 19
+
+
+def _lut(mapping: dict[int, int]) -> np.ndarray:
+    """CamVid class id -> raw value; everything else (255, void) -> 0 (VSPW others, Cityscapes
+    unlabeled: both ignored)."""
+    lut = np.zeros(256, np.uint8)
+    for camvid_id, raw in mapping.items():
+        lut[camvid_id] = raw
+    return lut
+
+
+def make_vspw(camvid_root: Path, dest: Path, archive: bool = False) -> Path:
+    """A `VSPW_480p` folder (data/<video>/{origin/*.jpg, mask/*.png}, {train,val,test}.txt,
+    label_num_dic_final.json) under `dest`; with `archive`, also `dest/VSPW_480p.zip`."""
+    camvid = CamVid(camvid_root)
+    root = Path(dest) / "VSPW_480p"
+    lut = _lut({c: VSPW_CLASSES.index(TO_VSPW[name]) + 1
+                for c, name in enumerate(camvid.classes)})
+    lists = {"train": [], "val": [], "test": []}
+    for split, name, source_split, first, count in VSPW_VIDEOS:
+        frames = [f for v in camvid.videos(source_split) for f in v.frames][first:first + count]
+        lists[split].append(name)
+        for frame in frames:
+            stem = f"{int(frame.stem.rsplit('_', 1)[1].lstrip('f')):08d}"
+            image = root / "data" / name / "origin" / f"{stem}.jpg"
+            image.parent.mkdir(parents=True, exist_ok=True)
+            Image.fromarray(read_image(frame.image)).save(image, quality=95)
+            if split != "test":
+                write_label(root / "data" / name / "mask" / f"{stem}.png",
+                            lut[camvid.load_label(frame)])
+    for split, names in lists.items():
+        (root / f"{split}.txt").write_text("".join(f"{n}\n" for n in names))
+    classes = {"others": 0, **{c: i + 1 for i, c in enumerate(VSPW_CLASSES)}}
+    (root / "label_num_dic_final.json").write_text(json.dumps(classes))
+    if archive:
+        _zip(root, Path(dest) / "VSPW_480p.zip", Path(dest))
+    return root
+
+
+def make_cityscapes(camvid_root: Path, dest: Path, archive: bool = False) -> Path:
+    """A Cityscapes root (leftImg8bit_sequence/ and gtFine/ of 30-frame snippets) under `dest`;
+    with `archive`, also the two official zips beside it."""
+    camvid = CamVid(camvid_root)
+    root = Path(dest) / "cityscapes"
+    lut = _lut({c: TO_CITYSCAPES[name] for c, name in enumerate(camvid.classes)})
+    assert all(TO_CITYSCAPES[n] in ID_TO_TRAIN for n in camvid.classes)
+    clip = camvid.videos("val")[0].frames
+    for split, city, seq, first in CITYSCAPES_SNIPPETS:
+        for t, frame in enumerate(clip[first:first + SNIPPET]):
+            stem = f"{city}_{seq:06d}_{t:06d}"
+            image = root / "leftImg8bit_sequence" / split / city / f"{stem}_leftImg8bit.png"
+            image.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(frame.image, image)
+            if t == LABELLED:
+                write_label(root / "gtFine" / split / city / f"{stem}_gtFine_labelIds.png",
+                            lut[camvid.load_label(frame)])
+    if archive:
+        _zip(root / "leftImg8bit_sequence", Path(dest) / "leftImg8bit_sequence_trainvaltest.zip",
+             root)
+        _zip(root / "gtFine", Path(dest) / "gtFine_trainvaltest.zip", root)
+    return root
+
+
+def _zip(folder: Path, path: Path, relative_to: Path) -> None:
+    """Pack `folder` with member names relative to `relative_to` (fixed order and times)."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:
+        for file in sorted(p for p in folder.rglob("*") if p.is_file()):
+            info = zipfile.ZipInfo(str(file.relative_to(relative_to)), (2026, 1, 1, 0, 0, 0))
+            archive.writestr(info, file.read_bytes())

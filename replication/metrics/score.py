@@ -1,0 +1,84 @@
+"""Score every method the pipeline makes for a benchmark: the library behind `vss score`.
+
+The rows follow from params (replication.params.methods: what each prediction folder is); each
+is scored on the benchmark's eval splits and written as `results/<dataset>/<method>.json` with
+what it is, the stage's own record, and a fingerprint of what was scored (every file of the
+prediction folder, the data card, the metric settings). A method whose fingerprint is unchanged
+keeps its results (so adding one method does not re-score the others); results of methods no
+longer in params are removed. `results/metrics/<dataset>/<method>.json` holds one readable row a
+method for `dvc metrics show`: mIoU and mBIoU on the region split, mVC on the temporal one, FPS.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from replication.atomic import write_json
+from replication.metrics.evaluate import evaluate_dataset
+from replication.params import Benchmark, evaluate_options, methods
+from replication.records import read_record
+
+
+def score_benchmark(params: dict, bench: Benchmark, predictions: Path, out: Path,
+                    metrics: Path, *, card: Path | None = None, progress: bool = True) -> dict:
+    """Score the methods of `bench` (see the module docstring); returns counts."""
+    from replication.data.registry import get_dataset
+    from replication.not_run import Unavailable
+
+    predictions, out, metrics = Path(predictions), Path(out), Path(metrics)
+    options = evaluate_options(params.get("metrics") or {})
+    rows = methods(params, bench.name)
+    try:
+        dataset = get_dataset(bench.name, bench.root)
+    except Unavailable as exc:  # the benchmark is not here: every row says why
+        dataset, missing = None, {"status": "not run", "reason": str(exc), "fix": exc.fix}
+    card_hash = hashlib.sha256(Path(card).read_bytes()).hexdigest() if card else None
+    counts = {"scored": 0, "kept": 0, "not_run": 0}
+    for name, what in rows.items():
+        folder = predictions / name
+        fingerprint = _fingerprint(folder, {"options": options, "card": card_hash,
+                                            "method": what, "splits": bench.eval})
+        path = out / f"{name}.json"
+        if path.is_file() and json.loads(path.read_text()).get("fingerprint") == fingerprint:
+            counts["kept"] += 1
+            continue
+        if dataset is None:
+            result = {"pred": str(folder), "dataset": bench.name, **missing}
+        else:
+            result = evaluate_dataset(folder, dataset, list(bench.eval), progress=progress,
+                                      **options)
+        result.update(method=what, record=read_record(folder), fingerprint=fingerprint,
+                      roles={"region": bench.region, "temporal": bench.temporal})
+        write_json(path, result)
+        write_json(metrics / f"{name}.json", headline_row(result))
+        counts["not_run" if result.get("status") == "not run" else "scored"] += 1
+    for folder in (out, metrics):
+        for stale in folder.glob("*.json"):
+            if stale.stem not in rows:
+                stale.unlink()
+    return counts
+
+
+def headline_row(result: dict) -> dict:
+    """The `dvc metrics show` row of a result: the headline metrics on their splits and FPS
+    (empty when the method did not run)."""
+    if result.get("status") == "not run":
+        return {}
+    roles = result["roles"]
+    row = {}
+    for role, keys in (("region", ("mIoU", "mBIoU")), ("temporal", ("mVC8", "mVC16"))):
+        split = result.get(roles[role]) or {}
+        row.update({k: split[k] for k in split if k in keys or (role == "temporal"
+                                                                and k.startswith("mVC"))})
+    fps = result.get("inference", {}).get("fps")
+    return {**row, **({"fps": fps} if fps else {})}
+
+
+def _fingerprint(folder: Path, settings: dict) -> str:
+    digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode())
+    if Path(folder).is_dir():
+        for path in sorted(p for p in Path(folder).rglob("*") if p.is_file()):
+            digest.update(str(path.relative_to(folder)).encode())
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
