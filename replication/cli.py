@@ -348,14 +348,15 @@ def _sam2_checkpoint(args) -> None:
 
 def _seeds(args) -> None:
     from replication.atomic import write_json
-    from replication.seeds import replicate
+    from replication.seeds import recipe, replicate
 
     start = time.perf_counter()
     headline = replicate(_dataset(args), _benchmark(args), args.seed, _params(args),
                          masks_root=args.masks, sam2_records=args.sam2_records, work=args.work,
                          device=args.device)
     write_json(args.out, {"seed": args.seed, "methods": headline,
-                          "seconds": round(time.perf_counter() - start, 1)})
+                          "seconds": round(time.perf_counter() - start, 1),
+                          "recipe": recipe(_params(args))})
     print(f"seed {args.seed}: {len(headline)} trained methods scored -> {args.out}")
 
 

@@ -15,6 +15,12 @@ from replication.data.dataset import Dataset
 from replication.params import Benchmark
 
 
+def recipe(params: dict) -> dict:
+    """The params that make the trained rows: a seed run counts only beside rows made with the
+    same (the report leaves out runs of another recipe)."""
+    return {key: params.get(key) for key in ("baselines", "refine", "classify", "metrics")}
+
+
 def replicate(dataset: Dataset, bench: Benchmark, seed: int, params: dict, *, masks_root: Path,
               sam2_records: Path, work: Path, device: str = "auto") -> dict[str, dict]:
     """{method: {split: headline metrics}} of every trained method of `bench` made with `seed`;

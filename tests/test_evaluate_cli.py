@@ -104,3 +104,21 @@ def test_colour_png_is_rejected(folders, capsys):
 def test_missing_ground_truth_folder(tmp_path, capsys):
     code, _ = evaluate(tmp_path, 3)
     assert code == 1 and "no such folder" in capsys.readouterr().err
+
+
+def test_vss_evaluate_does_not_import_torch_or_mmseg(tmp_path):
+    """`vss evaluate` starts fast: none of the network packages are imported for it."""
+    import subprocess
+    import sys
+
+    write_label(tmp_path / "gt" / "v" / "f0.png", np.zeros((4, 4), np.uint8))
+    write_label(tmp_path / "pred" / "v" / "f0.png", np.zeros((4, 4), np.uint8))
+    code = ("import sys; from replication.cli import main; "
+            f"assert main(['evaluate', '--pred', {str(tmp_path / 'pred')!r}, '--gt', "
+            f"{str(tmp_path / 'gt')!r}, '--num-classes', '2', '--out', "
+            f"{str(tmp_path / 'r.json')!r}, '--quiet']) == 0; "
+            "print(sorted(m for m in ('torch', 'mmseg', 'mmengine', 'sam2', 'pandas') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "[]"

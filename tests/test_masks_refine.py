@@ -218,3 +218,65 @@ def test_oracle_refiner_improves_a_degraded_labelling_end_to_end(tmp_path, camvi
         scores[name] = json.loads(out.read_text())["test"]
     assert scores["refined"]["mIoU"] > scores["degraded"]["mIoU"]
     assert scores["refined"]["mBIoU"] > scores["degraded"]["mBIoU"] + 0.1
+
+
+def test_paint_order_follows_each_frames_areas():
+    """Masklet a (votes 1) is the larger in frame 0 and the smaller in frame 1, masklet b
+    (votes 2) the other way round: the smaller is on top in each frame."""
+    from benchmarks.refine import plain_refine
+
+    a0, b0 = box((4, 6), slice(0, 4), slice(0, 4)), box((4, 6), slice(0, 2), slice(2, 6))
+    a1, b1 = box((4, 6), slice(0, 2), slice(1, 3)), box((4, 6), slice(0, 4), slice(0, 6))
+    vm = masklets(2, [a0, a1], [b0, b1])
+    preds = [np.where(a0, 1, 0).astype(np.uint8), np.where(a1, 1, 2).astype(np.uint8)]
+    preds[0][b0] = 2
+    for vote in ("masklet", "frame"):
+        out = refine_video(preds, vm, 3, vote)
+        assert all(np.array_equal(o, p) for o, p in zip(out, plain_refine(preds, vm, 3, vote)))
+        assert (out[0][a0 & b0] == 2).all() and (out[0][a0 & ~b0] == 1).all()
+        assert (out[1][a1] == 1).all() and (out[1][b1 & ~a1] == 2).all()
+
+
+def test_equal_areas_put_the_later_masklet_on_top():
+    from benchmarks.refine import plain_refine
+
+    a, b = box((2, 4), slice(0, 2), slice(0, 2)), box((2, 4), slice(0, 2), slice(1, 3))
+    pred = np.array([[1, 1, 2, 2], [1, 1, 2, 2]], np.uint8)
+    pred[:, 2] = 0
+    vm = masklets(1, [a], [b])  # a votes 1; b's pixels: two 1s and two 0s, a tie -> 0
+    out = refine_video([pred], vm, 3)[0]
+    assert np.array_equal(out, plain_refine([pred], vm, 3)[0])
+    assert out[0, 0] == 1 and out[0, 1] == 0 and out[0, 2] == 0  # b (the later) on top
+
+
+def test_a_masklet_without_votes_lets_the_voted_one_below_show():
+    from benchmarks.refine import plain_refine
+
+    big, small = box((3, 3), slice(0, 3), slice(0, 3)), box((3, 3), slice(1, 2), slice(1, 2))
+    pred = np.full((3, 3), 2, np.uint8)
+    pred[1, 1] = 255  # the small masklet covers only ignore: it has no vote
+    vm = masklets(1, [big], [small])
+    for vote in ("masklet", "frame"):
+        out = refine_video([pred], vm, 3, vote)[0]
+        assert np.array_equal(out, plain_refine([pred], vm, 3, vote)[0])
+        assert out[1, 1] == 2  # painted by the big masklet, not left at 255
+
+
+def test_refiner_matches_the_plain_loops_on_random_overlapping_masklets():
+    from benchmarks.refine import plain_refine
+
+    rng = np.random.default_rng(7)
+    for trial in range(40):
+        frames, (h, w) = int(rng.integers(1, 5)), rng.integers(2, 12, 2)
+        per_masklet = []
+        for _ in range(int(rng.integers(0, 7))):
+            per_masklet.append([None if rng.random() < 0.3 else
+                                rng.random((h, w)) < rng.random() for _ in range(frames)])
+        per_masklet = [m for m in per_masklet if any(x is not None for x in m)]
+        if not per_masklet:
+            continue
+        vm = masklets(frames, *per_masklet)
+        preds = [rng.choice([0, 1, 2, 255], (h, w)).astype(np.uint8) for _ in range(frames)]
+        for vote in ("masklet", "frame"):
+            got, want = refine_video(preds, vm, 3, vote), plain_refine(preds, vm, 3, vote)
+            assert all(np.array_equal(g, x) for g, x in zip(got, want)), (trial, vote)

@@ -123,10 +123,10 @@ def test_seed_table_sets_the_spread_across_seeds_beside_the_bootstrap_interval()
     results = type("R", (), {})()
     results.dataset, results.methods = "camvid", {"net": main}
     value = main.result["test"]["mIoU"]
-    results.seeds = {1: {"net": {"test": {"mIoU": value + 0.02, "mBIoU": 0.5, "mVC8": 0.5,
-                                          "mVC16": float("nan")}}},
-                     2: {"net": {"test": {"mIoU": value - 0.04, "mBIoU": 0.5, "mVC8": 0.5,
-                                          "mVC16": float("nan")}}}}
+    results.seeds = {1: {"methods": {"net": {"test": {"mIoU": value + 0.02, "mBIoU": 0.5,
+                                                      "mVC8": 0.5, "mVC16": float("nan")}}}},
+                     2: {"methods": {"net": {"test": {"mIoU": value - 0.04, "mBIoU": 0.5,
+                                                      "mVC8": 0.5, "mVC16": float("nan")}}}}}
     scorer = Scorer({"mIoU": "test", "mBIoU": "test", "mVC8": "test", "mVC16": "test"}, 100)
     table = seed_table(results, scorer, "")
     mean = value - 0.02 / 3

@@ -19,13 +19,14 @@ from scipy import ndimage
 from tqdm import tqdm
 
 from replication.approaches.features import masklet_features
-from replication.approaches.refine import label_histograms, paint, timing, total_seconds
+from replication.approaches.refine import timing, total_seconds
 from replication.atomic import staged_dir, write_csv, write_json
 from replication.data.dataset import Dataset
 from replication.data.images import read_image
 from replication.data.labels import write_label
 from replication.data.video import IGNORE, INFERENCE_FILE, prediction_path
 from replication.masks.sources import split_videos
+from replication.masks.runs import histograms, paint
 from replication.masks.store import VideoMasklets, load_for_video
 from replication.records import write_record
 
@@ -54,9 +55,9 @@ def masklet_targets(vm: VideoMasklets, labels: list[np.ndarray], num_classes: in
     counts = np.zeros((len(vm.masklets), num_classes), np.int64)
     area = np.zeros(len(vm.masklets), np.int64)
     for t, label in enumerate(labels):
-        ids, masks = vm.at_frame(t)
-        counts[ids] += label_histograms(label, masks, num_classes)
-        area[ids] += masks.sum((1, 2))
+        runs, ids = vm.runs(t), vm.present(t)
+        counts[ids] += histograms(runs, label, num_classes)
+        area[ids] += runs.areas()
     majority = counts.argmax(1)
     top = counts.max(1)
     ignored = area - counts.sum(1)
@@ -185,10 +186,8 @@ def load_classifier(path: Path, num_classes: int):
 def fuse(vm: VideoMasklets, t: int, classes: dict) -> np.ndarray:
     """Label map of frame `t`: masklets painted with `classes` (masklet index -> class, or
     (masklet index, frame) -> class), smallest over largest; 255 where no masklet is."""
-    ids, masks = vm.at_frame(t)
-    keep = [j for j, i in enumerate(ids) if (i, t) in classes or i in classes]
-    labels = np.array([classes.get((ids[j], t), classes.get(ids[j])) for j in keep], np.uint8)
-    return paint(np.full((vm.height, vm.width), IGNORE, np.uint8), masks[keep], labels)
+    labels = np.array([classes.get((i, t), classes.get(i, -1)) for i in vm.present(t)], np.int64)
+    return paint(vm.runs(t), labels, np.full((vm.height, vm.width), IGNORE, np.uint8))
 
 
 def fill_nearest(label: np.ndarray) -> np.ndarray:

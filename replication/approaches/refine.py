@@ -2,9 +2,10 @@
 
 c_i = argmax_c sum_{(x,y,t) in m_i} [S_t(x,y) = c] over all frames of the masklet (`vote="masklet"`,
 which carries temporal consistency) or per frame (`vote="frame"`, the ablation). Masklets are
-painted largest first, so smaller ones end on top (as Semantic Segment Anything does); pixels no
-masklet covers keep the baseline label. Ties go to the lowest class id; baseline pixels of 255
-do not vote, and a masklet with no vote leaves its pixels as they were.
+painted largest first (by their area in the frame), so smaller ones end on top (as Semantic
+Segment Anything does; equal areas: the later masklet on top); pixels no masklet covers keep
+the baseline label. Ties go to the lowest class id; baseline pixels of 255 do not vote, and a
+masklet with no vote leaves its pixels as they were.
 """
 from __future__ import annotations
 
@@ -18,8 +19,10 @@ from tqdm import tqdm
 from replication.atomic import staged_dir, write_json
 from replication.data.dataset import Dataset
 from replication.data.labels import read_label, write_label
-from replication.data.video import IGNORE, INFERENCE_FILE, prediction_path
+from replication.data.video import INFERENCE_FILE, prediction_path
+from replication.device import cpu_model
 from replication.masks.sources import split_videos
+from replication.masks.runs import histograms, paint
 from replication.masks.store import VideoMasklets, load_for_video
 from replication.metrics.evaluate import check_predictions_exist
 from replication.not_run import mark_not_run, not_run
@@ -30,50 +33,37 @@ VOTES = ("masklet", "frame")
 
 def refine_video(preds: list[np.ndarray], vm: VideoMasklets, num_classes: int,
                  vote: str = "masklet") -> list[np.ndarray]:
-    """Refined label maps of one video; `preds` are the baseline maps of `vm.frames`."""
+    """Refined label maps of one video; `preds` are the baseline maps of `vm.frames`. Works on
+    the masklets' runs (replication.masks.runs): each frame's RLEs are parsed once, counted
+    with one bincount, painted without decoding a mask."""
     if vote not in VOTES:
         raise ValueError(f"vote must be one of {VOTES}, got {vote!r}")
     if len(preds) != len(vm.frames):
         raise ValueError(f"{vm.video}: {len(preds)} baseline frames for {len(vm.frames)} "
                          "masklet frames")
-    # two passes that decode each frame's masks when needed: holding every decoded mask of a
-    # video at once would cost n_masklets x frames x H x W bytes
-    votes = np.zeros((len(vm.masklets), num_classes), np.int64)
-    for t, pred in enumerate(preds):
+    tallies = []
+    for pred in preds:
         if pred.shape != (vm.height, vm.width):
             raise ValueError(f"{vm.video}: baseline frame {pred.shape} vs masklets "
                              f"{(vm.height, vm.width)}")
-        ids, masks = vm.at_frame(t)
-        np.add.at(votes, ids, label_histograms(pred, masks, num_classes))
-    refined = []
     for t, pred in enumerate(preds):
-        ids, masks = vm.at_frame(t)
-        tally = votes[ids] if vote == "masklet" else label_histograms(pred, masks, num_classes)
-        voted = tally.any(1)  # a masklet without votes leaves its pixels as they were
-        refined.append(paint(pred.copy(), masks[voted], majority(tally[voted])))
+        tallies.append(histograms(vm.runs(t), pred, num_classes))
+    if vote == "masklet":  # a masklet's votes over all its frames
+        votes = np.zeros((len(vm.masklets), num_classes), np.int64)
+        for t, tally in enumerate(tallies):
+            votes[vm.present(t)] += tally  # a masklet is present at most once per frame
+        tallies = [votes[vm.present(t)] for t in range(len(preds))]
+    refined = []
+    for t, (pred, tally) in enumerate(zip(preds, tallies)):
+        # a masklet without votes leaves its pixels as they were
+        classes = np.where(tally.any(1), majority(tally), -1)
+        refined.append(paint(vm.runs(t), classes, pred))
     return refined
 
 
 def majority(tally: np.ndarray) -> np.ndarray:
     """The winning class of each row of label counts (n, classes); ties go to the lowest id."""
-    return tally.argmax(1).astype(np.uint8)
-
-
-def paint(out: np.ndarray, masks: np.ndarray, classes: np.ndarray) -> np.ndarray:
-    """Paint `classes` into `out` inside boolean `masks` (n, H, W), largest first, so smaller
-    masks end on top (ties: the later mask on top)."""
-    for j in np.argsort(-masks.sum((1, 2)), kind="stable"):
-        out[masks[j]] = classes[j]
-    return out
-
-
-def label_histograms(pred: np.ndarray, masks: np.ndarray, num_classes: int) -> np.ndarray:
-    """(n, num_classes) label counts inside each mask: one matrix product, 255 not counted."""
-    onehot = np.zeros((pred.size, num_classes), np.float32)
-    valid = pred.ravel() != IGNORE
-    onehot[np.flatnonzero(valid), pred.ravel()[valid]] = 1
-    flat = masks.reshape(len(masks), pred.size).astype(np.float32)
-    return np.rint(flat @ onehot).astype(np.int64)
+    return tally.argmax(1)
 
 
 def refine_predictions(pred_dir: Path, masks_dir: Path, dataset: Dataset, splits: list[str],
@@ -104,7 +94,7 @@ def refine_predictions(pred_dir: Path, masks_dir: Path, dataset: Dataset, splits
                  "masks": total_seconds(mask_seconds), "refiner": seconds}
         info = {"vote": vote, "masks": str(masks_dir), "baseline": str(pred_dir),
                 "frames": frames, "masklets_per_frame": round(masklets_seen / frames, 2),
-                "device": "cpu (numpy)", **timing(frames, parts, "votes and painting (numpy, CPU)")}
+                "device": f"cpu ({cpu_model()}, numpy)", **timing(frames, parts, "votes and painting (numpy, CPU)")}
         write_json(staging / INFERENCE_FILE, info)
         write_record(staging, "refine", dataset=dataset.name, splits=list(splits),
                      baseline=pred_dir, masks=masks_dir, vote=vote)

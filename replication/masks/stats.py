@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from pycocotools import mask as mask_utils
 
 from replication.data.video import Video
 from replication.masks.store import load, masklet_path
@@ -21,9 +20,10 @@ def masklet_stats(masks_dir: Path, videos: list[tuple[str, Video]]) -> dict:
         seconds.append(vm.seconds)
         lengths += [len(m.rle) - m.rle.count(None) for m in vm.masklets]
         for t in range(len(vm.frames)):
-            rles = vm.rles(t)
-            per_frame.append(len(rles))
-            covered = mask_utils.area(mask_utils.merge(rles)) if rles else 0
+            runs = vm.runs(t)
+            per_frame.append(runs.n)
+            covered = np.count_nonzero(np.bincount(runs.pixels()[1],
+                                                   minlength=vm.height * vm.width))
             coverage.append(covered / (vm.height * vm.width))
     frames = len(per_frame)
     timed = None not in seconds and sum(seconds) > 0

@@ -5,8 +5,9 @@
      "seconds": 1.9,  # time the source took for this video (absent in files from elsewhere)
      "masklets": [{"id": 0, "score": 1.0, "rle": [COCO RLE or null, one per frame]}, ...]}
 
-RLEs are pycocotools' compressed RLE with `counts` as a string; each is checked before it is
-decoded (pycocotools decodes a corrupt string into garbage without a word).
+RLEs are pycocotools' compressed RLE with `counts` as a string; each frame's are parsed into
+runs (replication.masks.runs) once, which also checks them (pycocotools decodes a corrupt
+string into garbage without a word).
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ import numpy as np
 from pycocotools import mask as mask_utils
 
 from replication.atomic import atomic_path
+from replication.masks.runs import FrameRuns, parse
 
 
 @dataclass
@@ -40,6 +42,7 @@ class VideoMasklets:
     settings: dict | None = None  # the source's settings, None in files from elsewhere
     path: Path | None = field(default=None, compare=False)  # the file it was read from
     _index: tuple | None = field(default=None, repr=False, compare=False)  # (n masklets, by frame)
+    _runs: dict = field(default_factory=dict, repr=False, compare=False)  # frame -> FrameRuns
 
     @property
     def timed_seconds(self) -> float | None:
@@ -48,8 +51,8 @@ class VideoMasklets:
         return None if self.source == "oracle" else self.seconds
 
     def present(self, t: int) -> list[int]:
-        """Indices (into `masklets`) of the masklets present at frame `t` (indexed on first use,
-        re-indexed when masklets were appended since)."""
+        """Indices (into `masklets`) of the masklets present at frame `t` (indexed when the file
+        is read; re-indexed when masklets were appended since)."""
         if self._index is None or self._index[0] != len(self.masklets):
             by_frame = [[] for _ in self.frames]
             for i, m in enumerate(self.masklets):
@@ -59,50 +62,34 @@ class VideoMasklets:
             self._index = (len(self.masklets), by_frame)
         return self._index[1][t]
 
-    def rles(self, t: int) -> list[dict]:
-        """The checked RLEs of the masklets present at frame `t` (in `present(t)` order); a
-        corrupt one raises ValueError naming the file, the masklet and the frame."""
-        rles = [self.masklets[i].rle[t] for i in self.present(t)]
-        for i, rle in zip(self.present(t), rles):
-            problem = rle_problem(rle, self.height, self.width)
-            if problem:
-                raise ValueError(f"{self.path or self.video}: masklet {self.masklets[i].id} at "
-                                 f"frame {self.frames[t]}: corrupt RLE ({problem}); delete the "
-                                 "file and re-run the masks stage")
-        return rles
+    def runs(self, t: int) -> FrameRuns:
+        """The foreground runs of the masklets present at frame `t` (in `present(t)` order),
+        parsed once and checked; a corrupt RLE raises ValueError naming the file, the masklet
+        and the frame."""
+        if t not in self._runs:
+            present = self.present(t)
+            rles = [self.masklets[i].rle[t] for i in present]
+            runs = next((k for k, r in enumerate(rles) if not isinstance(r, dict) or
+                         not isinstance(r.get("counts"), str) or
+                         list(r.get("size", ())) != [self.height, self.width]), None)
+            if runs is None:
+                runs = parse([r["counts"] for r in rles], self.height, self.width)
+            if isinstance(runs, int):
+                raise ValueError(f"{self.path or self.video}: masklet "
+                                 f"{self.masklets[present[runs]].id} at frame {self.frames[t]}: "
+                                 "corrupt RLE (not a COCO RLE of the file's frame size); delete "
+                                 "the file and re-run the masks stage")
+            self._runs[t] = runs
+        return self._runs[t]
 
     def at_frame(self, t: int) -> tuple[np.ndarray, np.ndarray]:
-        """Indices (into `masklets`) present at frame `t` and their masks (n, H, W) bool."""
+        """Indices (into `masklets`) present at frame `t` and their decoded masks (n, H, W)."""
         present = self.present(t)
         if not present:
             return np.zeros(0, np.intp), np.zeros((0, self.height, self.width), bool)
-        masks = mask_utils.decode(self.rles(t))
+        self.runs(t)  # checked before pycocotools decodes them
+        masks = mask_utils.decode([self.masklets[i].rle[t] for i in present])
         return np.array(present, np.intp), np.moveaxis(masks, 2, 0).astype(bool)
-
-
-def rle_problem(rle, height: int, width: int) -> str | None:
-    """What is wrong with a COCO compressed RLE of a height x width mask, None if nothing. Its
-    runs are parsed as pycocotools' rleFrString does (5 bits per character, continuation and sign
-    bits, every run after the second stored as a difference to the run two before) and must
-    cover the mask exactly."""
-    if not isinstance(rle, dict) or not isinstance(rle.get("counts"), str):
-        return "not an RLE with a `counts` string"
-    if list(rle.get("size", ())) != [height, width]:
-        return f"size {rle.get('size')} is not the file's {height}x{width}"
-    chars = np.frombuffer(rle["counts"].encode("latin-1"), np.uint8).astype(np.int64) - 48
-    if not chars.size or chars.min() < 0 or chars.max() > 63 or chars[-1] & 0x20:
-        return "characters outside the RLE alphabet, or a truncated run"
-    ends = np.flatnonzero((chars & 0x20) == 0)
-    starts = np.r_[0, ends[:-1] + 1]
-    position = np.arange(chars.size) - np.repeat(starts, ends - starts + 1)
-    runs = np.add.reduceat((chars & 0x1F) << (5 * position), starts)
-    negative = (chars[ends] & 0x10) != 0
-    runs[negative] -= 1 << (5 * (ends - starts + 1))[negative]
-    runs[3::2] = np.cumsum(runs[1::2])[1:]
-    runs[4::2] = np.cumsum(runs[2::2])[1:]
-    if runs.min() < 0 or runs.sum() != height * width:
-        return f"its runs cover {runs.sum()} pixels, not {height * width}"
-    return None
 
 
 def encode(masks: np.ndarray) -> list[dict]:
@@ -157,4 +144,6 @@ def load(path: Path) -> VideoMasklets:
     if any(len(m.rle) != len(vm.frames) for m in vm.masklets):
         raise ValueError(f"{path}: a masklet's RLE list does not match the {len(vm.frames)} "
                          "frames of the video")
+    if vm.frames:
+        vm.present(0)  # index the masklets by frame now, once
     return vm

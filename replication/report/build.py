@@ -33,8 +33,12 @@ def build_report(results_dir: Path, out_dir: Path, params: dict, *, resamples: i
     index into `out_dir` for the benchmarks of `params["datasets"]`."""
     out_dir = Path(out_dir)
     runs = {}
+    from replication.seeds import recipe
+
     for dataset in params["datasets"]:
         results = load_results(results_dir, dataset)
+        results.seeds = {s: run for s, run in results.seeds.items()
+                         if run.get("recipe") == recipe(params)}  # runs of this recipe only
         runs[dataset] = (results, Scorer.of(results, resamples, seed))
     tables = []
     for make, lead in TABLES:

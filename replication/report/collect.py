@@ -43,7 +43,7 @@ class Results:
     masks: dict[str, dict] = field(default_factory=dict)   # source -> masklet statistics
     sam2: dict[str, dict] = field(default_factory=dict)    # model -> checkpoint record
     curves: dict[str, Path] = field(default_factory=dict)  # method -> training-curve CSV
-    seeds: dict[int, dict] = field(default_factory=dict)   # extra seed -> {method: headline}
+    seeds: dict[int, dict] = field(default_factory=dict)   # extra seed -> its `vss seeds` run
 
     def of_kind(self, *kinds: str) -> list[Method]:
         return [m for m in self.methods.values() if m.kind in kinds]
@@ -73,7 +73,7 @@ def load_results(results_dir: Path, dataset: str) -> Results:
                                 "(`dvc repro`)")
     roles = next(iter(methods.values())).result.get("roles", {})
     curves = {p.stem: p for p in sorted((root / "training" / dataset).glob("*.csv"))}
-    seeds = {r["seed"]: r["methods"] for r in _jsons(root / "seeds" / dataset).values()}
+    seeds = {r["seed"]: r for r in _jsons(root / "seeds" / dataset).values()}
     return Results(dataset, methods, roles.get("region", ""), roles.get("temporal", ""),
                    _jsons(root / "masks" / dataset), _jsons(root / "sam2"), curves, seeds)
 

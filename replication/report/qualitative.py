@@ -7,11 +7,11 @@ from pathlib import Path
 
 import numpy as np
 
-from replication.approaches.refine import paint
 from replication.data.dataset import Dataset
 from replication.data.images import read_image
 from replication.data.labels import read_label
 from replication.data.video import IGNORE, prediction_path
+from replication.masks.runs import paint
 from replication.masks.sources import split_videos
 from replication.masks.store import load_for_video
 
@@ -33,9 +33,8 @@ def overlay(image: np.ndarray, label: np.ndarray, colours: np.ndarray,
 
 def masklet_image(vm, t: int) -> np.ndarray:
     """Masklet ids (mod 255) of frame t painted smallest over largest (255 where none)."""
-    ids, masks = vm.at_frame(t)
-    return paint(np.full((vm.height, vm.width), IGNORE, np.uint8), masks,
-                 (ids % 255).astype(np.uint8))
+    ids = np.array(vm.present(t), np.int64)
+    return paint(vm.runs(t), ids % 255, np.full((vm.height, vm.width), IGNORE, np.uint8))
 
 
 def panels(dataset: Dataset, splits: list[str], stems: list[str], methods: dict[str, Path],

@@ -234,7 +234,8 @@ def seed_table(results: Results, scorer: Scorer, caption_splits: str) -> Table |
                   f"{sorted(results.seeds)}): the interval says which frames were sampled, the "
                   f"deviation how much retraining moves the number. {caption_splits}",
                   ["Method", *(c for m in scorer.metrics for c in (m, f"{m} seeds"))])
-    trained = sorted({name for run in results.seeds.values() for name in run})
+    runs = [run["methods"] for run in results.seeds.values()]
+    trained = sorted({name for run in runs for name in run})
     for name in trained:
         method = results.methods.get(name)
         if method is None or not method.ran:
@@ -243,7 +244,7 @@ def seed_table(results: Results, scorer: Scorer, caption_splits: str) -> Table |
         for metric in scorer.metrics:
             split = scorer.splits[metric]
             values = [scorer.value(method, metric)] + [
-                run[name][split][metric] for run in results.seeds.values() if name in run]
+                run[name][split][metric] for run in runs if name in run]
             values = [v for v in values if v is not None and not math.isnan(v)]
             mean = sum(values) / len(values) if values else None
             sd = (math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
