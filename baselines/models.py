@@ -63,7 +63,8 @@ def build_model(cfg):
     return model
 
 
-def load_pretrained_backbone(model, source: str, cache: Path = Path("checkpoints")) -> dict:
+def load_pretrained_backbone(model, source: str, cache: Path = Path("checkpoints"),
+                             trust: bool = False) -> dict:
     """ImageNet-pretrained backbone weights (e.g. mmseg's MiT files for SegFormer) into
     `model.backbone`, read without executing anything; `source` is a file or an http(s) URL
     (downloaded once into `cache`). Returns what was loaded; nothing fitting is an error."""
@@ -85,7 +86,9 @@ def load_pretrained_backbone(model, source: str, cache: Path = Path("checkpoints
                                  f"({exc}); put the file at {path} or set `pretrained` to a "
                                  "local copy") from exc
     state = load_torch(path, "pretrained backbone", "point `pretrained` at the backbone's "
-                       "ImageNet weights (e.g. mmseg's mit_b0 file)")
+                       "ImageNet weights (e.g. mmseg's mit_b0 file)", trust=trust,
+                       trust_hint="if you trust this file, set `trust: true` in the "
+                                  "baseline's entry")
     state = state.get("state_dict", state) if isinstance(state, dict) else state
     state = {k.removeprefix("backbone."): v for k, v in state.items()}
     try:

@@ -45,7 +45,7 @@ class TrainSettings:
 
 def train(model_name: str, dataset: Dataset, split: str, settings: TrainSettings, out_dir: Path,
           curve: Path, *, device: str = "auto", mit: str | None = None,
-          pretrained: str | None = None) -> dict:
+          pretrained: str | None = None, trust: bool = False) -> dict:
     """Train `model_name` on `split` (from random weights, or from `pretrained` backbone
     weights: a file or URL); write the model folder (`model.pth` and its record) and the
     training-curve CSV."""
@@ -58,7 +58,8 @@ def train(model_name: str, dataset: Dataset, split: str, settings: TrainSettings
     weights = frames.class_weights(dataset.num_classes) if settings.class_weighting else None
     cfg = build_config(model_name, dataset.num_classes, class_weight=weights, mit=mit)
     model = build_model(cfg)
-    init = load_pretrained_backbone(model, pretrained) if pretrained else {"pretrained": None}
+    init = (load_pretrained_backbone(model, pretrained, trust=trust) if pretrained
+            else {"pretrained": None})
     model = model.to(dev).train()
     optimiser = torch.optim.AdamW(model.parameters(), lr=settings.lr,
                                   weight_decay=settings.weight_decay)

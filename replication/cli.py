@@ -178,7 +178,8 @@ def _train(args) -> None:
         return
     meta = train(model, _dataset(args), _splits(args, "train")[0], settings, args.out,
                  args.curve, device=args.device, mit=mit,
-                 pretrained=args.pretrained or net.get("pretrained"))
+                 pretrained=args.pretrained or net.get("pretrained"),
+                 trust=args.trust_checkpoint or spec.get("trust", False))
     print(f"trained {model} for {settings.iterations} iterations in {meta['seconds']} s "
           f"on {meta['device']}, peak RSS {meta['peak_rss_mb']} MB -> {args.out}")
 
@@ -452,7 +453,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--adopt", help="do not train: take this checkpoint (e.g. a model-zoo "
                    "SegFormer for the benchmark), checked to fit --model and the classes")
     p.add_argument("--trust-checkpoint", action="store_true",
-                   help="with --adopt: fully unpickle it (only files you trust)")
+                   help="with --adopt or --pretrained: fully unpickle the file (only files you "
+                        "trust)")
     p.add_argument("--device", default="auto")
     p.add_argument("--out", type=Path, required=True, help="checkpoint folder to write")
     p.add_argument("--curve", type=Path, required=True, help="training-curve CSV to write")
