@@ -1,12 +1,11 @@
 """Run a trained baseline over dataset splits; write label PNGs and the inference speed."""
 from __future__ import annotations
 
+import functools
 import time
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
-
 from baselines import checkpoint
 from baselines.models import build_config, build_model, to_input
 from replication.atomic import staged_dir, write_json
@@ -15,6 +14,7 @@ from replication.data.images import read_image
 from replication.data.labels import write_label
 from replication.data.video import INFERENCE_FILE, prediction_path
 from replication.device import describe_device, pick_device
+from replication.executor import Executor, run
 from replication.records import write_record
 
 PAD = 32  # frames are padded to a multiple of this (the backbones' largest stride)
@@ -82,29 +82,55 @@ def _forward(model, cfg, image: np.ndarray, dev):
 
 
 def predict(ckpt_path: Path, dataset: Dataset, splits: list[str], out_dir: Path, *,
-            device: str = "auto", model_name=None, mit=None, trust=False) -> dict:
-    """Write `<out_dir>/<video>/<stem>.png` for every frame of `splits` and `inference.json`."""
-    import torch
-
-    model, cfg, dev = load_model(ckpt_path, dataset.num_classes, device=device,
-                                    model_name=model_name, mit=mit, trust=trust)
-    frames = [(v, f) for s in splits for v in dataset.videos(s) for f in v.frames]
-    seconds = 0.0
+            device: str = "auto", model_name=None, mit=None, trust=False,
+            executor: Executor | None = None) -> dict:
+    """Write `<out_dir>/<video>/<stem>.png` for every frame of `splits` and `inference.json`:
+    video by video, in this process or on a Ray cluster (`executor`: each worker loads the
+    model once; the PNGs are written here)."""
+    videos = sorted((v for s in splits for v in dataset.videos(s)), key=lambda v: -len(v.frames))
+    if executor is not None and executor.kind == "ray":  # a bad checkpoint fails here, once
+        load_model(ckpt_path, dataset.num_classes, device="cpu", model_name=model_name, mit=mit,
+                   trust=trust)
+    worker = functools.partial(load_model, ckpt_path, dataset.num_classes, device=device,
+                               model_name=model_name, mit=mit, trust=trust)
+    seconds, devices = [], set()
     with staged_dir(out_dir) as staging:
-        for video, frame in tqdm(frames, desc=f"predict {Path(out_dir).name}", unit="frame"):
-            image = read_image(frame.image)
-            start = time.perf_counter()
-            label = segment(model, cfg, image, dev)
-            if dev.type == "cuda":
-                torch.cuda.synchronize(dev)
-            seconds += time.perf_counter() - start
-            write_label(prediction_path(staging, video, frame), label)
-        info = {"checkpoint": str(ckpt_path), "device": describe_device(dev),
-                "frames": len(frames), "seconds": round(seconds, 3),
-                "fps": round(len(frames) / seconds, 3),
+        def write(video, result) -> None:
+            labels, took, where = result
+            seconds.append(took)
+            devices.add(where)
+            for frame, label in zip(video.frames, labels):
+                write_label(prediction_path(staging, video, frame), label)
+
+        outcome = run(videos, worker, segment_video, write, executor or Executor(),
+                      name=lambda v: v.name, desc=f"predict {Path(out_dir).name}")
+        if outcome.failed:
+            raise ValueError(f"{len(outcome.failed)} video(s) failed: " + "; ".join(
+                f"{v}: {e}" for v, e in outcome.failed.items()))
+        frames = sum(len(v.frames) for v in videos)
+        info = {"checkpoint": str(ckpt_path), "device": ", ".join(sorted(devices)),
+                "frames": frames, "seconds": round(sum(seconds), 3),
+                "fps": round(frames / sum(seconds), 3),
                 "timing": "model forward incl. normalisation and argmax; image decoding and PNG "
                           "writing excluded"}
         write_json(staging / INFERENCE_FILE, info)
         write_record(staging, "baseline", dataset=dataset.name, splits=list(splits),
                      checkpoint=ckpt_path)
     return info
+
+
+def segment_video(loaded, video) -> tuple[list[np.ndarray], float, str]:
+    """The label maps of a video's frames, the seconds the model took and its device."""
+    import torch
+
+    model, cfg, dev = loaded
+    labels, seconds = [], 0.0
+    for frame in video.frames:
+        image = read_image(frame.image)
+        start = time.perf_counter()
+        label = segment(model, cfg, image, dev)
+        if dev.type == "cuda":
+            torch.cuda.synchronize(dev)
+        seconds += time.perf_counter() - start
+        labels.append(label)
+    return labels, seconds, describe_device(dev)

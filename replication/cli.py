@@ -61,6 +61,16 @@ def _entry(args, section: str) -> dict:
     return dict(params.entry(_params(args), section, args.entry)) if args.entry else {}
 
 
+def _executor(args):
+    """In-process, or a Ray cluster: the flags, else `executor:` in params."""
+    from replication.executor import Executor
+    from replication.params import from_flags
+
+    return from_flags(Executor, _params(args).get("executor") or {}, **{
+        "kind": args.executor, "address": args.ray_address, "actors": args.ray_actors,
+        "cpus": args.ray_cpus, "gpus": args.ray_gpus})
+
+
 def _inputs_ran(*folders: Path) -> None:
     """Raise Unavailable when an input folder holds a not-run record (its reason passes on)."""
     from replication.not_run import Unavailable, not_run
@@ -102,9 +112,17 @@ def _evaluate(args) -> None:
         boundary_sweep=tuple(args.boundary_sweep) if args.boundary_sweep else None).items()
         if v is not None}
     if args.dataset:
-        splits = _splits(args, "eval")
-        result = evaluate_dataset(args.pred, _dataset(args), splits, progress=not args.quiet,
+        splits, dataset = _splits(args, "eval"), _dataset(args)
+        result = evaluate_dataset(args.pred, dataset, splits, progress=not args.quiet,
                                   **options)
+        if args.tc_flow and args.tc_flow != "none" and result.get("status") != "not run":
+            from replication.metrics.evaluate import add_tc
+
+            split = args.tc_split or (_benchmark(args).temporal if args.params else splits[0])
+            tc = {"result": result}
+            add_tc(tc, {"result": args.pred}, dataset, split, flow=args.tc_flow,
+                   raft_weights=args.raft_weights, strict=args.strict_vc,
+                   progress=not args.quiet)
         if result.get("status") == "not run":
             write_json(args.out, result)
             if args.metrics:
@@ -190,7 +208,7 @@ def _predict(args) -> None:
     _inputs_ran(args.checkpoint if args.checkpoint.is_dir() else None)
     info = predict(args.checkpoint, _dataset(args), _splits(args, "eval"), args.out,
                    device=args.device, model_name=args.model, mit=args.mit,
-                   trust=args.trust_checkpoint)
+                   trust=args.trust_checkpoint, executor=_executor(args))
     print(f"{info['frames']} frames at {info['fps']:.2f} frames/s on {info['device']} "
           f"-> {args.out}")
 
@@ -208,9 +226,9 @@ def _masks(args) -> None:
     from replication.masks.stats import masklet_stats
 
     spec = _entry(args, "masks") if args.entry else {}
-    for flag in ("source", "window", "scale", "sigma", "min_size", "points_per_side",
-                 "pred_iou_thresh", "stability_score_thresh", "stability_score_offset",
-                 "max_masklets"):
+    for flag in ("source", "window", "scale", "sigma", "min_size", "link_iou",
+                 "points_per_side", "pred_iou_thresh", "stability_score_thresh",
+                 "stability_score_offset", "max_masklets"):
         if getattr(args, flag) is not None:
             spec[flag.replace("_", "-")] = getattr(args, flag)
     workers = args.workers or spec.get("workers", 1)
@@ -225,9 +243,15 @@ def _masks(args) -> None:
         source = make_source(spec, sam2_records=args.sam2_records, device=args.device)
     index, count = _shard(args.shard)
     dataset, splits = _dataset(args), _splits(args, "masks")
-    done = generate(source, dataset, splits, args.out, shard=(index, count), workers=workers)
-    print(f"{source.name}: {done['made']} videos made, {done['already_done']} already done "
-          f"-> {args.out}")
+    done = generate(source, dataset, splits, args.out, shard=(index, count), workers=workers,
+                    executor=_executor(args))
+    print(f"{source.name}: {done['made']} videos made, {done['already_done']} already done"
+          + (f", {done['retried']} retried on a new worker" if done.get("retried") else "")
+          + f" -> {args.out}")
+    if done["failed"]:
+        raise ValueError(f"{len(done['failed'])} video(s) failed (the others are done; a "
+                         "re-run redoes only these):\n  " + "\n  ".join(
+                             f"{v}: {e}" for v, e in done["failed"].items()))
     if args.stats:
         stats = masklet_stats(args.out, split_videos(dataset, splits)[index::count])
         stats["settings"] = source.settings()
@@ -469,11 +493,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="fully unpickle a checkpoint from elsewhere (only files you trust)")
     p.add_argument("--device", default="auto")
     p.add_argument("--out", type=Path, required=True, help="prediction folder to write")
+    _executor_args(p)
     p.set_defaults(func=_predict)
 
     p = sub.add_parser("masks", help="class-agnostic masklets of every video, one file each")
     _dataset_args(p, entry="a masks source (`masks:`): its source and flags")
-    p.add_argument("--source", choices=["oracle", "superpixel", "sam2"])
+    p.add_argument("--source", choices=["oracle", "superpixel", "superpixel-flow", "sam2"])
     p.add_argument("--out", type=Path, required=True, help="folder of <video>.json.gz")
     p.add_argument("--window", type=int, help="sam2, oracle: frames per window")
     p.add_argument("--sam2-records", type=Path, default=Path("results/sam2"),
@@ -491,10 +516,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scale", type=float, help="superpixel: Felzenszwalb scale")
     p.add_argument("--sigma", type=float, help="superpixel: pre-smoothing")
     p.add_argument("--min-size", type=int, help="superpixel: smallest segment")
+    p.add_argument("--link-iou", type=float, help="superpixel-flow: the IoU a segment needs "
+                   "with a masklet's flow-warped mask to continue it (0.5)")
     p.add_argument("--shard", default="0/1", help="I/N: do every N-th video from the I-th")
     p.add_argument("--workers", type=int,
                    help="processes, one video each (weight-free sources; sam2: use shards)")
     p.add_argument("--stats", type=Path, help="also write masklet statistics (JSON) here")
+    _executor_args(p)
     p.set_defaults(func=_masks)
 
     p = sub.add_parser("classify", help="approach 2: classify masklets from pooled features")
@@ -624,6 +652,18 @@ def _dataset_args(p: argparse.ArgumentParser, entry: str | None = None) -> None:
     _not_run_flag(p)
 
 
+def _executor_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--executor", choices=["inprocess", "ray"],
+                   help="where the videos are done (default: `executor:` in params, else here)")
+    p.add_argument("--ray-address", help="ray: `auto` (a running cluster, the default), "
+                   "HOST:PORT, or `local` (start one on this machine)")
+    p.add_argument("--ray-actors", type=int, help="ray: workers (default: one per GPU, else "
+                   "CPUs / --ray-cpus)")
+    p.add_argument("--ray-cpus", type=float, help="ray: CPUs per worker (default 1)")
+    p.add_argument("--ray-gpus", type=float, help="ray: GPUs per worker (default 1 on a GPU "
+                   "cluster)")
+
+
 def _not_run_flag(p: argparse.ArgumentParser) -> None:
     p.add_argument("--record-not-run", action="store_true",
                    help="when an input cannot be had here (a benchmark not fetched, no SAM2 "
@@ -638,7 +678,14 @@ def _metric_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--boundary-sweep", type=float, nargs="+",
                    help="also mBIoU at these band ratios (the band-width curve)")
     p.add_argument("--strict-vc", action="store_true",
-                   help="VC over every window, ignore pixels dropped (default: VSPW's definition)")
+                   help="VC over every window, ignore pixels dropped; TC without the pixels the "
+                        "flow takes outside the frame (default: VSPW's definitions)")
+    p.add_argument("--tc-flow", choices=["dis", "raft", "none"],
+                   help="with --dataset: also TC, the flow-warped consistency of consecutive "
+                        "predictions, with this flow (DIS: weight-free; RAFT: --raft-weights)")
+    p.add_argument("--tc-split", help="the split of TC: consecutive frames (default: the "
+                   "benchmark's temporal split, else the first of --splits)")
+    p.add_argument("--raft-weights", type=Path, help="torchvision raft_large weights for TC")
 
 
 def _record_not_run(args, exc) -> None:

@@ -83,10 +83,21 @@ def from_flags(cls, flags: dict, **overrides):
     return cls(**values)
 
 
+TC_KEYS = ("tc-flow", "raft-weights")  # the `metrics` flags of TC, not of the evaluator
+
+
 def evaluate_options(metrics: dict) -> dict:
     """Keyword arguments of the evaluator from the `metrics` section (flags of `vss evaluate`)."""
     return {key.replace("-", "_"): tuple(v) if isinstance(v, list) else v
-            for key, v in metrics.items()}
+            for key, v in metrics.items() if key not in TC_KEYS}
+
+
+def tc_options(metrics: dict) -> dict:
+    """TC's flow backend from the `metrics` section: `tc-flow` (dis | raft | none) and
+    `raft-weights`."""
+    return {"flow": metrics.get("tc-flow", "dis"),
+            "raft_weights": metrics.get("raft-weights") or None,
+            "strict": bool(metrics.get("strict-vc", False))}
 
 
 def methods(params: dict, dataset: str) -> dict[str, dict]:

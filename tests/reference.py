@@ -104,3 +104,34 @@ def perturb(rng: np.random.Generator, label: np.ndarray, num_classes: int,
     pred[noisy] = rng.integers(0, num_classes, size=int(noisy.sum()))
     pred[rng.random(label.shape) < 0.01] = 255
     return pred.astype(np.uint8)
+
+
+def reference_tc(videos: dict[str, list[np.ndarray]], flows: dict[str, list[np.ndarray]],
+                 num_classes: int) -> float:
+    """VSPW's TC_cal.py: each next prediction warped back by its `flowwarp` (torch grid_sample,
+    nearest, zero padding), then the toolkit's Evaluator confusion (prediction i as ground
+    truth, its values in [0, n) kept) pooled over all pairs, mean IoU over classes."""
+    import torch
+
+    confusion = np.zeros((num_classes, num_classes))
+    for name, preds in videos.items():
+        for pred, after, flow in zip(preds, preds[1:], flows[name]):
+            x = torch.from_numpy(after)[None, None].float()
+            flo = torch.from_numpy(flow).permute(2, 0, 1)[None]
+            h, w = after.shape
+            xx = torch.arange(0, w).view(1, -1).repeat(h, 1)
+            yy = torch.arange(0, h).view(-1, 1).repeat(1, w)
+            grid = torch.cat((xx.view(1, 1, h, w), yy.view(1, 1, h, w)), 1).float()
+            vgrid = grid + flo
+            vgrid[:, 0] = 2.0 * vgrid[:, 0].clone() / max(w - 1, 1) - 1.0
+            vgrid[:, 1] = 2.0 * vgrid[:, 1].clone() / max(h - 1, 1) - 1.0
+            warped = torch.nn.functional.grid_sample(
+                x, vgrid.permute(0, 2, 3, 1), mode="nearest", align_corners=False)
+            warped = warped.int().squeeze().numpy()
+            for gt_value, pred_value in zip(pred.ravel(), warped.ravel()):
+                if gt_value < num_classes and pred_value < num_classes:
+                    confusion[gt_value, pred_value] += 1
+    inter = np.diag(confusion)
+    union = confusion.sum(0) + confusion.sum(1) - inter
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return float(np.nanmean(inter / union))

@@ -2,14 +2,14 @@
 
 Per window of `window` frames: SAM2's automatic mask generator prompts a `points_per_side`^2
 grid on the first frame (thresholds from params), then the video predictor (`init_state`,
-`add_new_mask`, `propagate_in_video`) tracks every mask through the window, whose frames are
-written as `<index>.jpg` into a temporary folder, as the predictor wants. Uses the real `sam2`
+`add_new_mask`, `propagate_in_video`) tracks every mask through the window (all masks as one
+batch), its frames handed over in memory (`frames_in_memory`); bfloat16 autocast on CUDA. Uses the real `sam2`
 package (PyPI `sam2==1.1.0`, an unofficial upload of Meta's code) with a config of that package
 and a checkpoint file; it never runs without one (see `load_sam2`).
 """
 from __future__ import annotations
 
-import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +23,37 @@ from replication.masks.store import Masklet, VideoMasklets, encode
 from replication.not_run import Unavailable
 
 
+@contextmanager
+def frames_in_memory(images: list[np.ndarray]):
+    """Let the video predictor's `init_state` take these RGB frames as they are: the sam2
+    package only reads a JPEG folder or an mp4, which would re-encode every frame (lossy) and
+    decode it again. The frames are prepared as its JPEG loader prepares them: resized to the
+    model's square input size with PIL, scaled to [0, 1], normalised with ImageNet's mean and
+    std, on the model's device."""
+    import sam2.sam2_video_predictor as video_predictor
+    import torch
+
+    original = video_predictor.load_video_frames
+
+    def load(video_path, image_size, offload_video_to_cpu, img_mean=(0.485, 0.456, 0.406),
+             img_std=(0.229, 0.224, 0.225), async_loading_frames=False,
+             compute_device=torch.device("cpu")):
+        frames = np.stack([np.asarray(Image.fromarray(image).resize((image_size, image_size)))
+                           for image in images])
+        tensor = torch.from_numpy(frames).permute(0, 3, 1, 2).float() / 255.0
+        if not offload_video_to_cpu:
+            tensor = tensor.to(compute_device)
+        mean = torch.tensor(img_mean, device=tensor.device)[:, None, None]
+        std = torch.tensor(img_std, device=tensor.device)[:, None, None]
+        return (tensor - mean) / std, images[0].shape[0], images[0].shape[1]
+
+    video_predictor.load_video_frames = load
+    try:
+        yield
+    finally:
+        video_predictor.load_video_frames = original
+
+
 class MissingCheckpoint(Unavailable):
     """No SAM2 checkpoint: the SAM2 rows are reported as not run, with this reason."""
 
@@ -31,9 +62,10 @@ class MissingCheckpoint(Unavailable):
         super().__init__(reason, fix)
 
 
-def load_sam2(config: str, checkpoint: Path, device: str = "auto"):
+def load_sam2(config: str, checkpoint: Path, device: str = "auto", vos_optimized: bool = False):
     """SAM2 video predictor from a package config (e.g. `configs/sam2.1/sam2.1_hiera_t.yaml`)
-    and a checkpoint file (`{"model": state_dict}`, as Meta publishes them), loaded strictly."""
+    and a checkpoint file (`{"model": state_dict}`, as Meta publishes them), loaded strictly;
+    `vos_optimized` builds SAM2's compiled predictor (torch.compile; for CUDA)."""
     state = read_sam2_checkpoint(checkpoint)
     from hydra.errors import MissingConfigException
     from sam2.build_sam import build_sam2_video_predictor
@@ -42,7 +74,8 @@ def load_sam2(config: str, checkpoint: Path, device: str = "auto"):
 
     dev = pick_device(device)
     try:
-        predictor = build_sam2_video_predictor(config, None, device=str(dev))
+        predictor = build_sam2_video_predictor(config, None, device=str(dev),
+                                               vos_optimized=vos_optimized)
     except MissingConfigException as exc:
         raise ValueError(f"unknown SAM2 config {config!r}; the sam2 package has "
                          f"{sam2_configs()}") from exc
@@ -124,6 +157,7 @@ class SAM2Source:
     stability_score_offset: float = 0.9
     max_masklets: int | None = None  # keep the best N per window (fixed counts for FPS runs)
     box_nms_thresh: float = 0.7      # the generator's NMS (1.0: none, to force counts)
+    vos_optimized: bool = False      # SAM2's compiled video predictor (CUDA; slow first video)
     device: str = "auto"
     name: str = "sam2"
     _predictor: object = field(default=None, repr=False)
@@ -137,10 +171,14 @@ class SAM2Source:
         first = read_image(video.frames[0].image)
         vm = VideoMasklets(video.name, [f.stem for f in video.frames], *first.shape[:2],
                            self.name)
-        with torch.inference_mode(), tempfile.TemporaryDirectory() as tmp:
+        device = self._predictor.device
+        # bfloat16 autocast on CUDA, as SAM2's own video demo runs; float32 on CPU
+        autocast = torch.autocast(device.type, dtype=torch.bfloat16,
+                                  enabled=device.type == "cuda")
+        with torch.inference_mode(), autocast:
             for start in range(0, len(video.frames), self.window):
                 images = [read_image(f.image) for f in video.frames[start:start + self.window]]
-                self._track_window(vm, start, images, generator, Path(tmp))
+                self._track_window(vm, start, images, generator)
         return vm
 
     def settings(self) -> dict:
@@ -158,7 +196,8 @@ class SAM2Source:
     def load(self) -> "SAM2Source":
         """Load the model now (else on the first video)."""
         if self._predictor is None:
-            self._predictor = load_sam2(self.config, self.checkpoint, self.device)
+            self._predictor = load_sam2(self.config, self.checkpoint, self.device,
+                                        vos_optimized=self.vos_optimized)
         return self
 
     def _generator(self):
@@ -172,16 +211,13 @@ class SAM2Source:
             box_nms_thresh=self.box_nms_thresh)
 
     def _track_window(self, vm: VideoMasklets, start: int, images: list[np.ndarray],
-                      generator, tmp: Path) -> None:
+                      generator) -> None:
         found = sorted(generator.generate(images[0]), key=lambda m: -m["predicted_iou"])
         found = found[: self.max_masklets] if self.max_masklets is not None else found
         if not found:
             return
-        for old in tmp.glob("*.jpg"):
-            old.unlink()
-        for i, image in enumerate(images):
-            Image.fromarray(image).save(tmp / f"{i:05d}.jpg", quality=95)
-        state = self._predictor.init_state(video_path=str(tmp))
+        with frames_in_memory(images):
+            state = self._predictor.init_state(video_path="<frames in memory>")
         for obj_id, mask in enumerate(found):
             self._predictor.add_new_mask(state, frame_idx=0, obj_id=obj_id,
                                          mask=mask["segmentation"])

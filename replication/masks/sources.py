@@ -1,4 +1,5 @@
-"""Weight-free masklet sources: `oracle` (ground-truth components) and `superpixel`.
+"""Weight-free masklet sources: `oracle` (ground-truth components), `superpixel` (per frame) and
+`superpixel-flow` (superpixels linked through time by optical flow).
 
 Each source turns one video into `VideoMasklets`; `generate` runs a source over dataset splits,
 one atomic file per video, skipping videos already done with the same settings (so an
@@ -7,6 +8,7 @@ between processes or machines: no source needs to see every video).
 """
 from __future__ import annotations
 
+import functools
 import json
 import multiprocessing
 import os
@@ -23,6 +25,7 @@ from tqdm import tqdm
 from replication.data.dataset import Dataset
 from replication.data.images import read_image
 from replication.data.video import IGNORE, Video
+from replication.executor import Executor, run
 from replication.masks.store import Masklet, VideoMasklets, encode, load, masklet_path, save
 from replication.records import write_record
 
@@ -92,11 +95,88 @@ class Superpixel:
         return vm
 
 
+@dataclass
+class SuperpixelFlow:
+    """The superpixels of each frame linked into masklets through time by dense optical flow,
+    within windows of `window` frames: the weight-free stand-in for what SAM2's tracking adds.
+
+    Linking rule, frame t to t+1 of a window: the masklet ids of frame t are warped to frame
+    t+1 along the flow from t+1 to t (nearest; pixels whose flow leaves the frame get none).
+    Every pair (segment of t+1, masklet) is scored by the IoU of the segment and the masklet's
+    warped mask; pairs are taken best first, each segment and each masklet at most once, while
+    the IoU is at least `link_iou`: the segment continues that masklet. A segment left over
+    starts a new masklet; a masklet left over ends. On frames far apart (CamVid's test split is
+    1 s apart) the flow means little, few segments pass the threshold, and the masklets are
+    close to per-frame superpixels."""
+
+    scale: float = 200.0
+    sigma: float = 0.8
+    min_size: int = 200
+    window: int = 32
+    link_iou: float = 0.5
+    flow: str = "dis"
+    name: str = "superpixel-flow"
+    settings = source_settings
+
+    def masklets(self, video: Video, dataset: Dataset) -> VideoMasklets:
+        from skimage.segmentation import felzenszwalb
+
+        from replication.metrics.flow import flow_backend, follow
+
+        flow = flow_backend(self.flow)
+        vm = _empty(video, dataset, self.name)
+        rles: list[list] = []  # per masklet, one RLE (or None) per frame
+        previous = ids = None  # the previous frame and its masklet id per pixel
+        for t, frame in enumerate(video.frames):
+            image = read_image(frame.image)
+            segments = felzenszwalb(image, scale=self.scale, sigma=self.sigma,
+                                    min_size=self.min_size)
+            n = int(segments.max()) + 1
+            owner = np.full(n, -1, np.int64)  # segment -> masklet it continues
+            if t % self.window and previous is not None:
+                rows, cols, inside = follow(flow(image, previous))
+                warped = np.where(inside, ids[rows, cols], -1)
+                owner = _link(segments, warped, n, len(rles), self.link_iou)
+            for segment in np.flatnonzero(owner < 0):
+                owner[segment] = len(rles)
+                rles.append([None] * len(video.frames))
+            ids = owner[segments]
+            masks = ids[None] == np.unique(ids)[:, None, None]
+            for masklet, rle in zip(np.unique(ids), encode(masks)):
+                rles[masklet][t] = rle
+            previous = image
+        vm.masklets = [Masklet(i, 1.0, r) for i, r in enumerate(rles)]
+        return vm
+
+
+def _link(segments: np.ndarray, warped: np.ndarray, n: int, masklets: int,
+          threshold: float) -> np.ndarray:
+    """Segment -> masklet it continues (-1: none), by the rule of SuperpixelFlow."""
+    valid = warped >= 0
+    pairs = np.bincount(segments[valid] * masklets + warped[valid],
+                        minlength=n * masklets).reshape(n, masklets)
+    seg_area = np.bincount(segments.ravel(), minlength=n)
+    mask_area = np.bincount(warped[valid], minlength=masklets)
+    s, m = np.nonzero(pairs)
+    iou = pairs[s, m] / (seg_area[s] + mask_area[m] - pairs[s, m])
+    owner = np.full(n, -1, np.int64)
+    taken = np.zeros(masklets, bool)
+    for k in np.lexsort((m, s, -iou)):  # best first; ties by segment, then masklet id
+        if iou[k] < threshold:
+            break
+        if owner[s[k]] < 0 and not taken[m[k]]:
+            owner[s[k]], taken[m[k]] = m[k], True
+    return owner
+
+
 def generate(source, dataset: Dataset, splits: list[str], out_dir: Path, *,
-             shard: tuple[int, int] = (0, 1), workers: int = 1) -> dict:
-    """Write `<out_dir>/<split>/<video>.json.gz` for the videos of this shard, in `workers`
-    processes (longest videos first), skipping those already made with the same settings;
-    returns counts. Worker processes end with this one, however it ends."""
+             shard: tuple[int, int] = (0, 1), workers: int = 1,
+             executor: Executor | None = None) -> dict:
+    """Write `<out_dir>/<split>/<video>.json.gz` for the videos of this shard (longest first),
+    skipping those already made with the same settings: in this process, in `workers`
+    processes, or on a Ray cluster (`executor`, replication.executor: each worker loads the
+    model once, the files are written here). Returns counts and the videos that failed.
+    Worker processes end with this one, however it ends."""
     index, count = shard
     settings = source.settings()
     videos = split_videos(dataset, splits)[index::count]
@@ -104,19 +184,29 @@ def generate(source, dataset: Dataset, splits: list[str], out_dir: Path, *,
                    if not _done(masklet_path(out_dir, sv[0], sv[1].name), settings)),
                   key=lambda sv: -len(sv[1].frames))
     write_record(out_dir, "masks", dataset=dataset.name, source=source.name, settings=settings)
-    jobs = [(source, dataset, split, video, out_dir) for split, video in todo]
-    bar = dict(total=len(todo), desc=f"masks {source.name}", unit="video")
+    counts = {"videos": len(videos), "made": len(todo), "already_done": len(videos) - len(todo),
+              "failed": {}}
+    desc = f"masks {source.name}"
+    if executor is not None and executor.kind == "ray":
+        outcome = run([(dataset, split, video) for split, video in todo],
+                      functools.partial(_loaded, source), _masklets,
+                      functools.partial(_save, out_dir), executor, desc=desc,
+                      name=lambda job: f"{job[1]}/{job[2].name}")
+        return {**counts, "made": outcome.done, "failed": outcome.failed,
+                "retried": outcome.retried}
+    jobs = [(source, (dataset, split, video), out_dir) for split, video in todo]
     if workers > 1 and len(todo) > 1:
         # Pool's exit terminates the workers, also on an error or SIGTERM; a watchdog in each
         # worker ends it if this process is killed outright (kill -9)
         with multiprocessing.Pool(min(workers, len(todo)), initializer=_exit_with_parent,
                                   initargs=(os.getpid(),)) as pool:
-            for _ in tqdm(pool.imap_unordered(_make_job, jobs), **bar):
+            for _ in tqdm(pool.imap_unordered(_make, jobs), total=len(jobs), desc=desc,
+                          unit="video"):
                 pass
     else:
-        for job in tqdm(jobs, **bar):
-            _make(*job)
-    return {"videos": len(videos), "made": len(todo), "already_done": len(videos) - len(todo)}
+        for job in tqdm(jobs, desc=desc, unit="video"):
+            _make(job)
+    return counts
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -141,16 +231,28 @@ def _done(path: Path, settings: dict) -> bool:
         return False
 
 
-def _make_job(job: tuple) -> None:
-    _make(*job)
+def _loaded(source):
+    """A worker's source, its model (if any) loaded once."""
+    return source.load() if hasattr(source, "load") else source
 
 
-def _make(source, dataset: Dataset, split: str, video: Video, out_dir: Path) -> None:
+def _masklets(source, job: tuple) -> VideoMasklets:
+    """One video's masklets, with the source's settings and the seconds it took."""
+    dataset, _, video = job
     start = time.perf_counter()
     vm = source.masklets(video, dataset)
     vm.seconds = round(time.perf_counter() - start, 3)  # this video's time in its process
     vm.settings = source.settings()
-    save(masklet_path(out_dir, split, video.name), vm)
+    return vm
+
+
+def _save(out_dir: Path, job: tuple, vm: VideoMasklets) -> None:
+    save(masklet_path(out_dir, job[1], job[2].name), vm)
+
+
+def _make(job: tuple) -> None:
+    source, video_job, out_dir = job
+    _save(out_dir, video_job, _masklets(source, video_job))
 
 
 def split_videos(dataset: Dataset, splits: list[str]) -> list[tuple[str, Video]]:
@@ -178,6 +280,8 @@ def make_source(spec: dict, *, sam2_records: Path = Path("results/sam2"), device
         return from_flags(Oracle, spec)
     if kind == "superpixel":
         return from_flags(Superpixel, spec)
+    if kind == "superpixel-flow":
+        return from_flags(SuperpixelFlow, spec)
     if kind == "sam2":
         from replication.masks.sam2_source import MissingCheckpoint, SAM2Source
 
@@ -193,4 +297,5 @@ def make_source(spec: dict, *, sam2_records: Path = Path("results/sam2"), device
             raise MissingCheckpoint(record["reason"], record["fix"])
         return from_flags(SAM2Source, spec, config=record["config"],
                           checkpoint=Path(record["checkpoint"]), device=device)
-    raise ValueError(f"masks entry with source {kind!r}: one of oracle, superpixel, sam2")
+    raise ValueError(f"masks entry with source {kind!r}: one of oracle, superpixel, "
+                     "superpixel-flow, sam2")

@@ -2,10 +2,11 @@
 
     {"video": "0016E5", "frames": [stems...], "height": 360, "width": 480, "source": "oracle",
      "settings": {"window": 32},  # the source's settings (a re-run with others redoes the file)
-     "seconds": 1.9,  # time the source took for this video (absent in files from elsewhere)
      "masklets": [{"id": 0, "score": 1.0, "rle": [COCO RLE or null, one per frame]}, ...]}
 
-RLEs are pycocotools' compressed RLE with `counts` as a string; each frame's are parsed into
+The seconds the source took for the video are kept beside it (`<video>.timing.json`), so that
+the same masklets always give the same bytes wherever they were made. RLEs are pycocotools'
+compressed RLE with `counts` as a string; each frame's are parsed into
 runs (replication.masks.runs) once, which also checks them (pycocotools decodes a corrupt
 string into garbage without a word).
 """
@@ -19,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from pycocotools import mask as mask_utils
 
-from replication.atomic import atomic_path
+from replication.atomic import atomic_path, write_json
 from replication.masks.runs import FrameRuns, parse
 
 
@@ -107,12 +108,27 @@ def masklet_path(root: Path, split: str, video: str) -> Path:
 
 
 def save(path: Path, vm: VideoMasklets) -> None:
+    """Write the masklet file (the same masklets give the same bytes: no time or name in the
+    gzip header) and, when the source was timed, its seconds beside it (`<video>.timing.json`)."""
     doc = {"video": vm.video, "frames": vm.frames, "height": vm.height, "width": vm.width,
-           "source": vm.source, "settings": vm.settings, "seconds": vm.seconds,
+           "source": vm.source, "settings": vm.settings,
            "masklets": [{"id": m.id, "score": m.score, "rle": m.rle} for m in vm.masklets]}
-    with atomic_path(path) as tmp:
-        with gzip.open(tmp, "wt") as fh:
-            json.dump(doc, fh)
+    if vm.seconds is not None:
+        write_json(timing_path(path), {"seconds": vm.seconds})
+    with atomic_path(path) as tmp, open(tmp, "wb") as raw, \
+            gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as fh:
+        fh.write(json.dumps(doc).encode())
+
+
+def timing_path(path: Path) -> Path:
+    """Where the seconds a source took for a video are kept, beside its masklet file."""
+    return Path(path).with_name(Path(path).name.replace(".json.gz", ".timing.json"))
+
+
+def _seconds(path: Path, doc: dict) -> float | None:
+    """The source's time for the video: its timing file, or (older files) the document."""
+    timing = timing_path(path)
+    return json.loads(timing.read_text())["seconds"] if timing.is_file() else doc.get("seconds")
 
 
 def load_for_video(root: Path, split: str, video) -> VideoMasklets:
@@ -136,7 +152,7 @@ def load(path: Path) -> VideoMasklets:
             doc = json.load(fh)
         vm = VideoMasklets(doc["video"], doc["frames"], doc["height"], doc["width"],
                            doc["source"], [Masklet(m["id"], m["score"], m["rle"])
-                                           for m in doc["masklets"]], doc.get("seconds"),
+                                           for m in doc["masklets"]], _seconds(path, doc),
                            doc.get("settings"), path)
     except (OSError, EOFError, ValueError, KeyError, TypeError) as exc:
         raise ValueError(f"{path}: not a readable masklet file ({exc}); delete it and re-run "

@@ -81,7 +81,34 @@ def evaluate_dataset(pred_dir: Path, dataset: Dataset, splits: list[str], **opti
 def headline_metrics(summary: dict) -> dict:
     """The scalar metrics of a summary, without per-class and per-video detail."""
     return {key: value for key, value in summary.items()
-            if key.startswith(("mIoU", "mBIoU", "mVC")) or key in ("frames", "videos")}
+            if key.startswith(("mIoU", "mBIoU", "mVC")) or key in ("TC", "frames", "videos")}
+
+
+def add_tc(results: dict[str, dict], pred_dirs: dict[str, Path], dataset: Dataset, split: str, *,
+           flow: str = "dis", raft_weights: Path | None = None, strict: bool = False,
+           progress: bool = True) -> None:
+    """Add TC (replication.metrics.tc) on `split` to the results of several prediction folders
+    (one pass: each frame pair's flow is computed once); a flow backend that cannot run here
+    puts its reason instead."""
+    from replication.metrics.flow import FlowUnavailable, flow_backend
+    from replication.metrics.tc import temporal_consistency
+
+    ran = {n: d for n, d in pred_dirs.items() if results[n].get("status") != "not run"}
+    if flow == "none" or not ran:
+        return
+    try:
+        backend = flow_backend(flow, raft_weights)
+    except FlowUnavailable as exc:
+        for name in ran:
+            results[name][split]["TC"] = None
+            results[name][split]["tc"] = {"status": "not run", "reason": str(exc),
+                                          "fix": exc.fix}
+        return
+    scores = temporal_consistency(dataset.videos(split), ran, dataset.num_classes, backend,
+                                  strict=strict, progress=progress)
+    for name, score in scores.items():
+        results[name][split]["TC"] = score["TC"]
+        results[name][split]["tc"] = {"flow": flow, **score}
 
 
 def _inference(pred_dir: Path) -> dict:

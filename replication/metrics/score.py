@@ -6,7 +6,9 @@ what it is, the stage's own record, and a fingerprint of what was scored (every 
 prediction folder, the data card, the metric settings). A method whose fingerprint is unchanged
 keeps its results (so adding one method does not re-score the others); results of methods no
 longer in params are removed. `results/metrics/<dataset>/<method>.json` holds one readable row a
-method for `dvc metrics show`: mIoU and mBIoU on the region split, mVC on the temporal one, FPS.
+method for `dvc metrics show`: mIoU and mBIoU on the region split, mVC and TC on the temporal
+one, FPS. TC (replication.metrics.tc) is computed for all methods being scored in one pass over
+the temporal split's frame pairs.
 """
 from __future__ import annotations
 
@@ -15,8 +17,8 @@ import json
 from pathlib import Path
 
 from replication.atomic import write_json
-from replication.metrics.evaluate import evaluate_dataset
-from replication.params import Benchmark, evaluate_options, methods
+from replication.metrics.evaluate import add_tc, evaluate_dataset
+from replication.params import Benchmark, evaluate_options, methods, tc_options
 from replication.records import read_record
 
 
@@ -28,6 +30,7 @@ def score_benchmark(params: dict, bench: Benchmark, predictions: Path, out: Path
 
     predictions, out, metrics = Path(predictions), Path(out), Path(metrics)
     options = evaluate_options(params.get("metrics") or {})
+    tc = tc_options(params.get("metrics") or {})
     rows = methods(params, bench.name)
     try:
         dataset = get_dataset(bench.name, bench.root)
@@ -35,9 +38,10 @@ def score_benchmark(params: dict, bench: Benchmark, predictions: Path, out: Path
         dataset, missing = None, {"status": "not run", "reason": str(exc), "fix": exc.fix}
     card_hash = hashlib.sha256(Path(card).read_bytes()).hexdigest() if card else None
     counts = {"scored": 0, "kept": 0, "not_run": 0}
+    todo = {}
     for name, what in rows.items():
         folder = predictions / name
-        fingerprint = _fingerprint(folder, {"options": options, "card": card_hash,
+        fingerprint = _fingerprint(folder, {"options": options, "tc": tc, "card": card_hash,
                                             "method": what, "splits": bench.eval})
         path = out / f"{name}.json"
         if path.is_file() and json.loads(path.read_text()).get("fingerprint") == fingerprint:
@@ -50,7 +54,12 @@ def score_benchmark(params: dict, bench: Benchmark, predictions: Path, out: Path
                                       **options)
         result.update(method=what, record=read_record(folder), fingerprint=fingerprint,
                       roles={"region": bench.region, "temporal": bench.temporal})
-        write_json(path, result)
+        todo[name] = result
+    if dataset is not None and bench.temporal in bench.eval:
+        add_tc(todo, {n: predictions / n for n in todo}, dataset, bench.temporal,
+               progress=progress, **tc)
+    for name, result in todo.items():
+        write_json(out / f"{name}.json", result)
         write_json(metrics / f"{name}.json", headline_row(result))
         counts["not_run" if result.get("status") == "not run" else "scored"] += 1
     for folder in (out, metrics):
@@ -67,10 +76,11 @@ def headline_row(result: dict) -> dict:
         return {}
     roles = result["roles"]
     row = {}
-    for role, keys in (("region", ("mIoU", "mBIoU")), ("temporal", ("mVC8", "mVC16"))):
+    for role, keys in (("region", ("mIoU", "mBIoU")), ("temporal", ("TC",))):
         split = result.get(roles[role]) or {}
-        row.update({k: split[k] for k in split if k in keys or (role == "temporal"
-                                                                and k.startswith("mVC"))})
+        row.update({k: split[k] for k in split if (k in keys or (role == "temporal"
+                                                                 and k.startswith("mVC")))
+                    and split[k] is not None})
     fps = result.get("inference", {}).get("fps")
     return {**row, **({"fps": fps} if fps else {})}
 

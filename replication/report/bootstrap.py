@@ -56,9 +56,12 @@ def metric_samples(split: dict, metric: str, weights: np.ndarray) -> np.ndarray:
 
 def units(split: dict, metric: str) -> int:
     """How many units a metric resamples: frames (mIoU, mBIoU) or windows (mVC_k); 0 for
-    results written without them (before this suite recorded them)."""
+    results written without them and for TC (its confusion is pooled over pairs, kept whole:
+    no interval)."""
     if metric in ("mIoU", "mBIoU"):
         return len(split.get("per_frame", {}).get("stems", []))
+    if not metric.startswith("mVC"):
+        return 0
     return len(window_scores(split, int(metric[3:])))
 
 

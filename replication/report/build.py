@@ -19,11 +19,15 @@ README_START, README_END = "<!-- headline table: start -->", "<!-- headline tabl
 
 
 def caption_splits(results: Results) -> str:
-    temporal = (f"mVC on {results.temporal}" if results.temporal else
+    measures = "mVC and TC" if "TC" in results.metrics else "mVC"
+    temporal = (f"{measures} on {results.temporal}" if results.temporal else
                 "mVC not defined (no consecutive labelled frames)")
     return (f"mIoU and mBIoU on {results.region}, {temporal}; in percent, with 95% bootstrap "
             "intervals over frames (mIoU, mBIoU) or windows (mVC), which understate the spread "
-            "across videos (frames of a video are correlated).")
+            "across videos (frames of a video are correlated)"
+            + ("; TC pools its pairs' confusion (no interval) and uses the flow named in the "
+               "results (DIS by default, not the toolkit's RAFT)." if "TC" in results.metrics
+               else "."))
 
 
 def build_report(results_dir: Path, out_dir: Path, params: dict, *, resamples: int = 1000,
@@ -83,11 +87,12 @@ def headline_table(results: Results, scorer: Scorer) -> Table:
     rows = []
     for base in results.of_kind("baseline", "external"):
         rows.append(([f"{base.name} (baseline)", "-", "-"], base))
+        refined = [m for m in results.of_kind("refine") if m.baseline == base.name]
         rows += [([("+ refine" if not m.variant else f"+ refine, vote per {m.vote}"),
-                   m.source, "-"], m)
-                 for m in results.of_kind("refine") if m.baseline == base.name]
+                   m.source, "-"], m) for m in sorted(refined, key=lambda m: (m.variant,
+                                                                             m.source))]
     rows += [(["classify (standalone)", m.source, m.features], m)
-             for m in results.of_kind("classify")]
+             for m in sorted(results.of_kind("classify"), key=lambda m: (m.features, m.source))]
     rows += [([f"{m.name} (reference)", "-", "-"], m) for m in results.of_kind("reference")]
     for lead, method in rows:
         if not method.ran:

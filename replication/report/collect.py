@@ -50,11 +50,13 @@ class Results:
 
     @property
     def metrics(self) -> list[str]:
-        """mIoU, mBIoU and the mVC windows that were scored (none without a temporal split)."""
-        windows = sorted({k for m in self.methods.values() if m.ran
-                          for k in m.result.get(self.temporal, {}) if k.startswith("mVC")},
+        """mIoU, mBIoU and the mVC windows and TC that were scored (none without a temporal
+        split)."""
+        temporal = [m.result.get(self.temporal, {}) for m in self.methods.values() if m.ran]
+        windows = sorted({k for split in temporal for k in split if k.startswith("mVC")},
                          key=lambda k: int(k[3:]))
-        return ["mIoU", "mBIoU", *windows]
+        tc = ["TC"] if any(split.get("TC") is not None for split in temporal) else []
+        return ["mIoU", "mBIoU", *windows, *tc]
 
 
 def load_results(results_dir: Path, dataset: str) -> Results:

@@ -24,8 +24,8 @@ class Scorer:
 
     @classmethod
     def of(cls, results: Results, resamples: int = bootstrap.RESAMPLES, seed: int = 0):
-        """mIoU and mBIoU on the results' region split, mVC on their temporal split."""
-        return cls({m: results.temporal if m.startswith("mVC") else results.region
+        """mIoU and mBIoU on the results' region split, mVC and TC on their temporal split."""
+        return cls({m: results.temporal if m.startswith("mVC") or m == "TC" else results.region
                     for m in results.metrics}, resamples, seed)
 
     @property

@@ -1,0 +1,63 @@
+"""TC, temporal consistency by optical flow, as the VSPW toolkit's TC_cal.py defines it.
+
+For every pair of consecutive frames (i, i+1) of every video: the flow from frame i to frame
+i+1 (RAFT in the toolkit; DIS here by default, RAFT when its weights are given), the prediction
+of frame i+1 warped back to frame i along it (nearest; where the flow leaves the frame the
+toolkit reads 0, i.e. class 0, and its coordinate normalisation puts the last row and column
+outside even for zero flow: kept), then a confusion matrix of (prediction i, warped prediction)
+pooled over all pairs of all videos, pixels where prediction i is not a class (255) dropped.
+TC = the mean over classes of its IoU (classes with a union). Only meaningful on consecutive
+frames (CamVid's 15 Hz val clip, VSPW); one pass computes it for several prediction folders,
+so the flow of each pair is computed once. `strict` drops the pixels the flow takes outside the
+frame instead of counting them as class 0. Warped pixels of 255 are dropped too (the toolkit's
+evaluator would misplace them in its confusion matrix; network predictions never hold 255).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from replication.data.images import read_image
+from replication.data.labels import read_label
+from replication.data.video import Video, prediction_path
+from replication.metrics.flow import sample_index
+
+
+def temporal_consistency(videos: list[Video], pred_dirs: dict[str, Path], num_classes: int,
+                         flow, *, strict: bool = False, progress: bool = True) -> dict[str, dict]:
+    """{name: {"TC", "pairs", "per_video": {video: TC}}} of each prediction folder."""
+    n = num_classes
+    totals = {name: np.zeros((n, n), np.int64) for name in pred_dirs}
+    per_video = {name: {} for name in pred_dirs}
+    pairs = sum(max(len(v.frames) - 1, 0) for v in videos)
+    with tqdm(total=pairs, desc="TC", unit="pair", disable=not progress) as bar:
+        for video in videos:
+            counts = {name: np.zeros((n, n), np.int64) for name in pred_dirs}
+            frames = video.frames
+            for a, b in zip(frames, frames[1:]):
+                rows, cols, inside = sample_index(flow(read_image(a.image), read_image(b.image)))
+                for name, folder in pred_dirs.items():
+                    now = read_label(prediction_path(folder, video, a))
+                    after = read_label(prediction_path(folder, video, b))
+                    warped = np.where(inside, after[rows, cols], 0)
+                    keep = (now < n) & (warped < n) & (inside | (not strict))
+                    counts[name] += np.bincount(now[keep].astype(np.int64) * n + warped[keep],
+                                                minlength=n * n).reshape(n, n)
+                bar.update()
+            for name in pred_dirs:
+                totals[name] += counts[name]
+                if len(frames) > 1:
+                    per_video[name][video.name] = mean_iou(counts[name])
+    return {name: {"TC": mean_iou(totals[name]), "pairs": pairs, "per_video": per_video[name],
+                   "variant": "strict" if strict else "vspw"} for name in pred_dirs}
+
+
+def mean_iou(confusion: np.ndarray) -> float:
+    """Mean over classes with a union of diag / (row + column - diag)."""
+    inter = np.diag(confusion).astype(float)
+    union = confusion.sum(0) + confusion.sum(1) - inter
+    present = union > 0
+    return float((inter[present] / union[present]).mean()) if present.any() else float("nan")
+
