@@ -71,15 +71,6 @@ def _executor(args):
         "cpus": args.ray_cpus, "gpus": args.ray_gpus})
 
 
-def _inputs_ran(*folders: Path) -> None:
-    """Raise Unavailable when an input folder holds a not-run record (its reason passes on)."""
-    from replication.not_run import Unavailable, not_run
-
-    record = not_run(*[f for f in folders if f is not None])
-    if record:
-        raise Unavailable(record["reason"], record["fix"])
-
-
 # --- commands ----------------------------------------------------------------------------------
 
 def _fetch(args) -> None:
@@ -204,8 +195,9 @@ def _train(args) -> None:
 
 def _predict(args) -> None:
     from baselines.predict import predict
+    from replication.not_run import require_ran
 
-    _inputs_ran(args.checkpoint if args.checkpoint.is_dir() else None)
+    require_ran(args.checkpoint if args.checkpoint.is_dir() else None)
     info = predict(args.checkpoint, _dataset(args), _splits(args, "eval"), args.out,
                    device=args.device, model_name=args.model, mit=args.mit,
                    trust=args.trust_checkpoint, executor=_executor(args))
@@ -272,9 +264,10 @@ def _shard(text: str) -> tuple[int, int]:
 
 def _classify(args) -> None:
     from replication.approaches import classify
+    from replication.not_run import require_ran
     from replication.params import from_flags
 
-    _inputs_ran(args.masks, args.checkpoint,
+    require_ran(args.masks, args.checkpoint,
                 args.model if args.action == "predict" else None)
     dataset = _dataset(args)
     encoder, spec = _encoder(args, dataset)
@@ -387,8 +380,9 @@ def _seeds(args) -> None:
 
 def _refine(args) -> None:
     from replication.approaches.refine import refine_predictions
+    from replication.not_run import require_ran
 
-    _inputs_ran(args.pred, args.masks)
+    require_ran(args.pred, args.masks)
     info = refine_predictions(args.pred, args.masks, _dataset(args), _splits(args, "eval"),
                               args.out, vote=args.vote)
     print(f"refined {info['frames']} frames ({info['masklets_per_frame']} masklets per frame) "
@@ -690,18 +684,14 @@ def _metric_args(p: argparse.ArgumentParser) -> None:
 
 def _record_not_run(args, exc) -> None:
     """Write the outputs of a command whose input is unavailable as 'not run' records."""
-    from replication.atomic import write_csv, write_json
-    from replication.not_run import mark_not_run
+    from replication.not_run import record_not_run
 
-    record = {"status": "not run", "reason": str(exc), "fix": exc.fix}
-    if getattr(args, "out", None) is not None:
-        mark_not_run(args.out, record["reason"], record["fix"])
-    for name in ("stats", "manifest"):
-        if getattr(args, name, None):
-            write_json(getattr(args, name), {"dataset": getattr(args, "dataset", None),
-                                             **record})
-    if getattr(args, "curve", None):
-        write_csv(args.curve, [], args.curve_fields)
+    curve = getattr(args, "curve", None)
+    record = record_not_run(
+        exc, folder=getattr(args, "out", None),
+        records=tuple(p for p in (getattr(args, "stats", None), getattr(args, "manifest", None))
+                      if p), curve=(curve, args.curve_fields) if curve else None,
+        dataset=getattr(args, "dataset", None))
     print(f"vss {args.command}: not run ({record['reason']})\n  to fix: {record['fix']}")
 
 

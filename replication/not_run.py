@@ -31,6 +31,31 @@ def mark_not_run(folder: Path, reason: str, fix: str) -> dict:
     return record
 
 
+def require_ran(*folders: Path | None) -> None:
+    """Raise Unavailable (with its reason and fix) when an input folder holds a not-run
+    record: the stage then passes it on."""
+    record = not_run(*[f for f in folders if f is not None])
+    if record:
+        raise Unavailable(record["reason"], record["fix"])
+
+
+def record_not_run(exc: Unavailable, *, folder: Path | None = None,
+                   records: tuple[Path, ...] = (), curve: tuple[Path, list[str]] | None = None,
+                   **about) -> dict:
+    """The outputs of a stage whose input is unavailable: its output folder marked not run,
+    its JSON records (statistics, data card) saying so, its training curve empty (a header)."""
+    from replication.atomic import write_csv
+
+    record = {"status": "not run", "reason": str(exc), "fix": exc.fix}
+    if folder is not None:
+        mark_not_run(folder, record["reason"], record["fix"])
+    for path in records:
+        write_json(path, {**about, **record})
+    if curve is not None:
+        write_csv(curve[0], [], curve[1])
+    return record
+
+
 def not_run(*folders: Path) -> dict | None:
     """The not-run record of the first of `folders` (a stage's inputs) that holds one, or None
     when they all ran."""

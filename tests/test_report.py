@@ -139,3 +139,21 @@ def test_seed_table_sets_the_spread_across_seeds_beside_the_bootstrap_interval()
     assert "mean ± standard deviation over 3 training seeds" in table.caption
     results.seeds = {}
     assert seed_table(results, scorer, "") is None
+
+
+def test_tables_of_several_benchmarks_get_a_column_group_each():
+    from replication.report.tables import merge
+
+    camvid = Table("t", "camvid caption", ["Method", "mIoU"], [["net", "50.0"], ["+r", "x"]],
+                   [{"method": "net"}])
+    camvid.rows[1][1] = camvid.not_run(Method("+r", "refine", {"reason": "a", "fix": "b"}))
+    vspw = Table("t", "vspw caption", ["Method", "mIoU"], [["net", "30.0"], ["other", "1.0"]],
+                 [{"method": "net"}])
+    vspw.rows.append(["+r", vspw.not_run(Method("+r", "refine", {"reason": "c", "fix": "d"}))])
+    table = merge({"camvid": camvid, "vspw": vspw}, lead=1)
+    assert table.columns == ["Method", "camvid mIoU", "vspw mIoU"]
+    assert table.rows == [["net", "50.0", "30.0"], ["+r", "not run (1)", "not run (2)"],
+                          ["other", "-", "1.0"]]
+    assert table.notes == ["camvid: a Fix: b", "vspw: c Fix: d"]
+    assert [r["dataset"] for r in table.records] == ["camvid", "vspw"]
+    assert merge({"camvid": camvid}, lead=1) is camvid

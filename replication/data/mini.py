@@ -30,12 +30,12 @@ TO_VSPW = {"Sky": "sky", "Building": "building", "Pole": "pole", "Road": "road",
 # CamVid class -> Cityscapes label id (gtFine *_labelIds.png; void -> 0 "unlabeled")
 TO_CITYSCAPES = {"Sky": 23, "Building": 11, "Pole": 17, "Road": 7, "Pavement": 8, "Tree": 21,
                  "SignSymbol": 20, "Fence": 13, "Car": 26, "Pedestrian": 24, "Bicyclist": 25}
-# VSPW videos: (split, name, CamVid split, first frame index, frames); test has no masks
-VSPW_VIDEOS = [("train", "1_CamVid0001TP", "train", 0, 3),
-               ("train", "2_CamVid0006R0", "train", 0, 3),
-               ("val", "1001_CamVid0016E5a", "val", 0, 9),
-               ("val", "1002_CamVid0016E5b", "val", 9, 9),
-               ("test", "3001_CamVidSeq05VD", "test", 0, 2)]
+# VSPW videos: (split, name, CamVid split and sequence, first frame, frames); test has no masks
+VSPW_VIDEOS = [("train", "1_CamVid0001TP", "train", "0001TP", 0, 3),
+               ("train", "2_CamVid0006R0", "train", "0006R0", 0, 3),
+               ("val", "1001_CamVid0016E5a", "val", "0016E5", 0, 9),
+               ("val", "1002_CamVid0016E5b", "val", "0016E5", 9, 9),
+               ("test", "3001_CamVidSeq05VD", "test", "Seq05VD", 0, 2)]
 # Cityscapes snippets of 30 frames from CamVid's 15 Hz val clip, the 20th labelled (gtFine)
 CITYSCAPES_SNIPPETS = [("train", "cambridge", 0, 0), ("val", "cambridge", 1, 30),
                        ("val", "cambridge", 2, 60)]
@@ -59,8 +59,9 @@ def make_vspw(camvid_root: Path, dest: Path, archive: bool = False) -> Path:
     lut = _lut({c: VSPW_CLASSES.index(TO_VSPW[name]) + 1
                 for c, name in enumerate(camvid.classes)})
     lists = {"train": [], "val": [], "test": []}
-    for split, name, source_split, first, count in VSPW_VIDEOS:
-        frames = [f for v in camvid.videos(source_split) for f in v.frames][first:first + count]
+    for split, name, source_split, sequence, first, count in VSPW_VIDEOS:
+        video = next(v for v in camvid.videos(source_split) if v.name == sequence)
+        frames = video.frames[first:first + count]
         lists[split].append(name)
         for frame in frames:
             stem = f"{int(frame.stem.rsplit('_', 1)[1].lstrip('f')):08d}"

@@ -78,21 +78,24 @@ def band_width_curve(results: Results, out: Path) -> Path | None:
 
 
 def per_video_vc(results: Results, out: Path) -> Path | None:
-    """mVC8 and mVC16 of every video of the temporal split, per method."""
+    """mVC8, mVC16 and TC of every video of the temporal split, per method."""
     plt, sns = _plt()
     split = results.temporal
+    ran = [m for m in results.methods.values() if split and m.ran and m.kind != "reference"]
     rows = [{"method": m.name, "video": video, "metric": key, "value": 100 * v[key]}
-            for m in results.methods.values() if split and m.ran and m.kind != "reference"
-            for video, v in m.result.get(split, {}).get("per_video", {}).items()
+            for m in ran for video, v in m.result.get(split, {}).get("per_video", {}).items()
             for key in v if key.startswith("mVC") and v[key] == v[key]]
+    rows += [{"method": m.name, "video": video, "metric": "TC", "value": 100 * tc}
+             for m in ran for video, tc in (m.result.get(split, {}).get("tc") or {}).get(
+                 "per_video", {}).items() if tc == tc]
     if not rows:
         return None
     data = pd.DataFrame(rows)
     data["video / metric"] = data.video + " " + data.metric
     fig, ax = plt.subplots(figsize=(9, 0.35 * data.method.nunique() + 2.5))
     sns.barplot(data=data, y="method", x="value", hue="video / metric", ax=ax)
-    ax.set_xlabel("VC (%)")
-    ax.set_title(f"Per-video temporal consistency, {results.dataset} {split}")
+    ax.set_xlabel("VC, TC (%)")
+    ax.set_title(f"Per-video temporal consistency (mVC8, mVC16, TC), {results.dataset} {split}")
     ax.legend(fontsize=8, loc="lower right")
     path = _save(fig, out / f"{results.dataset}_per_video_vc.png")
     plt.close(fig)
