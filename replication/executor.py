@@ -25,7 +25,7 @@ KINDS = ("inprocess", "ray")
 @dataclass
 class Executor:
     kind: str = "inprocess"
-    address: str = "auto"      # ray: `auto` (a running cluster), `local` (start one here), HOST:PORT
+    address: str = "auto"      # ray: `auto` (a running cluster), `local` (start one), HOST:PORT
     actors: int | None = None  # ray: how many workers (default: one per GPU, else CPUs / cpus)
     cpus: float = 1.0          # ray: CPUs per worker
     gpus: float | None = None  # ray: GPUs per worker (default: 1 when the cluster has GPUs)

@@ -85,3 +85,24 @@ def test_cli_without_checkpoint_fails_clearly(tmp_path, camvid_small, capsys):
                  "--out", str(tmp_path / "masks")])
     assert code == 1 and "missing.pt: SAM2 checkpoint not found" in capsys.readouterr().err
     assert not (tmp_path / "masks").exists()
+
+
+def test_each_frame_is_encoded_once(random_checkpoint, video):
+    """The automatic mask generator's embedding of a window's first frame is reused by the
+    tracker: a 3-frame video in windows of 2 runs the image encoder 3 times, not 5."""
+    source = SAM2Source(CONFIG, random_checkpoint, window=2, points_per_side=4,
+                        pred_iou_thresh=0.0, stability_score_thresh=0.0, max_masklets=2,
+                        device="cpu").load()
+    model, calls = source._predictor, []
+    encode = type(model).forward_image
+
+    def counted(self, image):
+        calls.append(image.shape)
+        return encode(self, image)
+
+    type(model).forward_image = counted
+    try:
+        vm = source.masklets(*video)
+    finally:
+        type(model).forward_image = encode
+    assert len(calls) == 3 and len(vm.masklets) > 0

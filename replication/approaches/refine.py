@@ -94,7 +94,8 @@ def refine_predictions(pred_dir: Path, masks_dir: Path, dataset: Dataset, splits
                  "masks": total_seconds(mask_seconds), "refiner": seconds}
         info = {"vote": vote, "masks": str(masks_dir), "baseline": str(pred_dir),
                 "frames": frames, "masklets_per_frame": round(masklets_seen / frames, 2),
-                "device": f"cpu ({cpu_model()}, numpy)", **timing(frames, parts, "votes and painting (numpy, CPU)")}
+                "device": f"cpu ({cpu_model()}, numpy)",
+                **timing(frames, parts, "votes and painting (numpy, CPU)")}
         write_json(staging / INFERENCE_FILE, info)
         write_record(staging, "refine", dataset=dataset.name, splits=list(splits),
                      baseline=pred_dir, masks=masks_dir, vote=vote)

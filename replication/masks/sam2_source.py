@@ -3,9 +3,10 @@
 Per window of `window` frames: SAM2's automatic mask generator prompts a `points_per_side`^2
 grid on the first frame (thresholds from params), then the video predictor (`init_state`,
 `add_new_mask`, `propagate_in_video`) tracks every mask through the window (all masks as one
-batch), its frames handed over in memory (`frames_in_memory`); bfloat16 autocast on CUDA. Uses the real `sam2`
-package (PyPI `sam2==1.1.0`, an unofficial upload of Meta's code) with a config of that package
-and a checkpoint file; it never runs without one (see `load_sam2`).
+batch), its frames handed over in memory (`frames_in_memory`) and the first frame's embedding
+taken from the mask generator (`image_encoder_output`); bfloat16 autocast on CUDA. Uses the
+real `sam2` package (PyPI `sam2==1.1.0`, an unofficial upload of Meta's code) with a config of
+that package and a checkpoint file; it never runs without one (see `load_sam2`).
 """
 from __future__ import annotations
 
@@ -21,6 +22,28 @@ from replication.data.images import read_image
 from replication.data.video import Video
 from replication.masks.store import Masklet, VideoMasklets, encode
 from replication.not_run import Unavailable
+
+
+@contextmanager
+def image_encoder_output(model, reuse: dict | None = None):
+    """Without `reuse`: keep what the model's image encoder computes inside the block (the
+    automatic mask generator encodes a window's first frame): {"features": forward_image's
+    output}. With one kept that way: its first encoding inside the block is that output, not
+    computed again (the video predictor's init_state encodes the first frame too)."""
+    kept = {} if reuse is None else dict(reuse)
+    encode = model.forward_image
+
+    def forward_image(image):
+        if reuse is not None and "features" in kept:
+            return kept.pop("features")
+        kept["features"] = encode(image)
+        return kept["features"]
+
+    model.forward_image = forward_image
+    try:
+        yield kept
+    finally:
+        del model.forward_image  # the class's method again
 
 
 @contextmanager
@@ -212,11 +235,13 @@ class SAM2Source:
 
     def _track_window(self, vm: VideoMasklets, start: int, images: list[np.ndarray],
                       generator) -> None:
-        found = sorted(generator.generate(images[0]), key=lambda m: -m["predicted_iou"])
+        with image_encoder_output(self._predictor) as first:
+            found = sorted(generator.generate(images[0]), key=lambda m: -m["predicted_iou"])
         found = found[: self.max_masklets] if self.max_masklets is not None else found
         if not found:
             return
-        with frames_in_memory(images):
+        # init_state encodes (and caches) the first frame: it takes the generator's encoding
+        with frames_in_memory(images), image_encoder_output(self._predictor, first):
             state = self._predictor.init_state(video_path="<frames in memory>")
         for obj_id, mask in enumerate(found):
             self._predictor.add_new_mask(state, frame_idx=0, obj_id=obj_id,
