@@ -224,27 +224,30 @@ def ablation_table(results: Results, scorer: Scorer, caption_splits: str) -> Tab
 
 def seed_table(results: Results, scorer: Scorer, caption_splits: str) -> Table | None:
     """(e) Training noise: each trained method with the pipeline's seed (and its bootstrap
-    interval over frames) beside the mean and standard deviation over all seeds that ran."""
+    interval over frames) beside the mean and standard deviation over all seeds that ran, for
+    the metrics the seed runs carry (`vss seeds` keeps the headline metrics, not TC)."""
     if not results.seeds:
         return None
     n = len(results.seeds) + 1
+    runs = [run["methods"] for run in results.seeds.values()]
+    metrics = [m for m in scorer.metrics
+               if any(m in run[name].get(scorer.splits[m], {}) for run in runs for name in run)]
     table = Table("seed_spread", f"Training noise on {results.dataset}: every trained method "
                   f"with the pipeline's seed, its 95% bootstrap interval over frames in brackets, "
                   f"then mean ± standard deviation over {n} training seeds (the pipeline's and "
                   f"{sorted(results.seeds)}): the interval says which frames were sampled, the "
                   f"deviation how much retraining moves the number. {caption_splits}",
-                  ["Method", *(c for m in scorer.metrics for c in (m, f"{m} seeds"))])
-    runs = [run["methods"] for run in results.seeds.values()]
+                  ["Method", *(c for m in metrics for c in (m, f"{m} seeds"))])
     trained = sorted({name for run in runs for name in run})
     for name in trained:
         method = results.methods.get(name)
         if method is None or not method.ran:
             continue
         record, cells = {"method": name, "seeds": n}, [name]
-        for metric in scorer.metrics:
+        for metric in metrics:
             split = scorer.splits[metric]
             values = [scorer.value(method, metric)] + [
-                run[name][split][metric] for run in runs if name in run]
+                run[name][split].get(metric) for run in runs if name in run]
             values = [v for v in values if v is not None and not math.isnan(v)]
             mean = sum(values) / len(values) if values else None
             sd = (math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
