@@ -653,7 +653,8 @@ def _executor_args(p: argparse.ArgumentParser) -> None:
                    "HOST:PORT, or `local` (start one on this machine)")
     p.add_argument("--ray-actors", type=int, help="ray: workers (default: one per GPU, else "
                    "CPUs / --ray-cpus)")
-    p.add_argument("--ray-cpus", type=float, help="ray: CPUs per worker (default 1)")
+    p.add_argument("--ray-cpus", type=float,
+                   help="ray: CPUs per worker, also its threads (default 1)")
     p.add_argument("--ray-gpus", type=float, help="ray: GPUs per worker (default 1 on a GPU "
                    "cluster)")
 

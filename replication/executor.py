@@ -7,8 +7,10 @@ needs no shared file system for outputs), with one progress bar and ETA. Jobs go
 first. On Ray: one actor per GPU (or per `cpus` CPUs when the cluster has no GPU) takes jobs from
 the driver's queue; an actor that dies (a killed process, a lost node) is replaced and its video
 retried; a video whose work raises is named with its error while the others finish, and the run
-reports it as failed (the CLI then exits non-zero). Outputs do not depend on where a video ran.
-Every node needs this repository's environment (`.venv`) and the inputs (the benchmark's folder,
+reports it as failed (the CLI then exits non-zero). A worker computes with as many threads as it
+has CPUs (`cpus`, at least 1): outputs are byte-identical to an in-process run that takes the
+same float path (the same processor, and on CPUs the same thread count; with oneDNN limited to
+AVX2, a random-weight SAM2 gave other masks on 1 thread than on 2). Every node needs this repository's environment (`.venv`) and the inputs (the benchmark's folder,
 a checkpoint) at the same path, or on a shared path.
 """
 from __future__ import annotations
@@ -60,7 +62,10 @@ def run(jobs: list, make_worker: Callable[[], object], work: Callable, write: Ca
 class _Actor:
     """A Ray worker: builds its model once, then does one video per call."""
 
-    def __init__(self, make_worker: Callable[[], object], work: Callable):
+    def __init__(self, make_worker: Callable[[], object], work: Callable, threads: int):
+        import torch  # the float path can depend on the thread count: pin it
+
+        torch.set_num_threads(threads)
         self.worker, self.work = make_worker(), work
 
     def do(self, job):
@@ -79,7 +84,8 @@ def _run_ray(jobs, make_worker, work, write, executor: Executor, name, desc) -> 
         count = executor.actors or (int(resources.get("GPU", 0) // gpus) if gpus else
                                     int(resources.get("CPU", 1) // executor.cpus))
         actor_class = ray.remote(num_cpus=executor.cpus, num_gpus=gpus)(_Actor)
-        workers = [actor_class.remote(make_worker, work)
+        threads = max(1, int(executor.cpus))
+        workers = [actor_class.remote(make_worker, work, threads)
                    for _ in range(max(1, min(count, len(jobs))))]
         queue, running = deque(jobs), {}
         deaths: dict[str, int] = {}
@@ -113,7 +119,7 @@ def _run_ray(jobs, make_worker, work, write, executor: Executor, name, desc) -> 
                     else:
                         queue.appendleft(job)
                         outcome.retried += 1
-                    give(actor_class.remote(make_worker, work))
+                    give(actor_class.remote(make_worker, work, threads))
                     continue
                 write(job, result)
                 outcome.done += 1

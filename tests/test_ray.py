@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,20 @@ def cluster(tmp_path_factory):
     subprocess.run([RAY, "stop", "--force"], env=env, capture_output=True, timeout=120)
 
 
+@contextmanager
+def threads(n: int):
+    """The in-process side computes with as many threads as a 1-CPU worker: the float path can
+    depend on the thread count (it does with oneDNN limited to AVX2)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 def masks_bytes(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes()
             for p in sorted(folder.rglob("*.json.gz"))}
@@ -56,7 +71,8 @@ def test_masklets_on_ray_are_byte_identical_and_a_rerun_does_no_work(tmp_path, c
     for source, splits in ((Oracle(), ["train", "val", "test"]),
                            (Superpixel(), ["train", "val", "test"]), (sam2, ["test"])):
         here, there = tmp_path / source.name / "here", tmp_path / source.name / "ray"
-        generate(source, dataset, splits, here)
+        with threads(1):
+            generate(source, dataset, splits, here)
         done = generate(source, dataset, splits, there, executor=ray)
         assert done["made"] == len(masks_bytes(here)) and not done["failed"]
         assert masks_bytes(there) == masks_bytes(here), source.name
@@ -69,7 +85,8 @@ def test_predictions_on_ray_are_byte_identical(tmp_path, camvid_small, cluster):
     from replication.ci_profile import CHECKPOINT
 
     dataset = get_dataset("camvid", camvid_small)
-    predict(CHECKPOINT, dataset, ["val", "test"], tmp_path / "here", device="cpu")
+    with threads(1):
+        predict(CHECKPOINT, dataset, ["val", "test"], tmp_path / "here", device="cpu")
     info = predict(CHECKPOINT, dataset, ["val", "test"], tmp_path / "ray", device="cpu",
                    executor=Executor("ray", address=cluster))
     pngs = [sorted((tmp_path / side).rglob("*.png")) for side in ("here", "ray")]
