@@ -649,7 +649,8 @@ def _dataset_args(p: argparse.ArgumentParser, entry: str | None = None) -> None:
 def _executor_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--executor", choices=["inprocess", "ray"],
                    help="where the videos are done (default: `executor:` in params, else here)")
-    p.add_argument("--ray-address", help="ray: `auto` (a running cluster, the default), "
+    p.add_argument("--ray-address", "--address", dest="ray_address",
+                   help="ray: `auto` (a running cluster, the default), "
                    "HOST:PORT, or `local` (start one on this machine)")
     p.add_argument("--ray-actors", type=int, help="ray: workers (default: one per GPU, else "
                    "CPUs / --ray-cpus)")

@@ -133,7 +133,7 @@ def test_a_killed_worker_is_replaced_and_its_video_retried(tmp_path, camvid_root
         "test/0001TP.json.gz", "test/Seq05VD.json.gz", "val/0016E5.json.gz"]
     assert main(["masks", "--dataset", "camvid", "--root", str(root), "--splits", "val",
                  "test", "--source", "superpixel", "--out", str(out), "--executor", "ray",
-                 "--ray-address", cluster]) == 0
+                 "--address", cluster]) == 0  # the short spelling of --ray-address
     assert "0 videos made, 3 already done" in capsys.readouterr().out  # a re-run: no work
 
 
