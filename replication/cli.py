@@ -647,7 +647,9 @@ def _dataset_args(p: argparse.ArgumentParser, entry: str | None = None) -> None:
 
 
 def _executor_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--executor", choices=["inprocess", "ray"],
+    from replication.executor import KINDS
+
+    p.add_argument("--executor", choices=KINDS,
                    help="where the videos are done (default: `executor:` in params, else here)")
     p.add_argument("--ray-address", "--address", dest="ray_address",
                    help="ray: `auto` (a running cluster, the default), "

@@ -102,17 +102,21 @@ def sample_index(flow: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     ny = y * np.float32(2.0) / np.float32(max(h - 1, 1)) - np.float32(1.0)
     px = ((nx + np.float32(1)) * np.float32(w) - np.float32(1)) / np.float32(2)
     py = ((ny + np.float32(1)) * np.float32(h) - np.float32(1)) / np.float32(2)
-    cols, rows = np.rint(px).astype(np.int64), np.rint(py).astype(np.int64)
-    inside = (cols >= 0) & (cols < w) & (rows >= 0) & (rows < h)
-    return np.clip(rows, 0, h - 1), np.clip(cols, 0, w - 1), inside
+    return _in_frame(np.rint(py).astype(np.int64), np.rint(px).astype(np.int64))
 
 
 def follow(flow: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Where each pixel p lands, p + flow(p), rounded to the nearest pixel: (rows, cols,
     inside), clipped into the frame where `inside` is False."""
     h, w = flow.shape[:2]
-    cols = np.rint(np.arange(w)[None, :] + flow[..., 0]).astype(np.int64)
-    rows = np.rint(np.arange(h)[:, None] + flow[..., 1]).astype(np.int64)
+    return _in_frame(np.rint(np.arange(h)[:, None] + flow[..., 1]).astype(np.int64),
+                     np.rint(np.arange(w)[None, :] + flow[..., 0]).astype(np.int64))
+
+
+def _in_frame(rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(rows, cols, inside) of pixel positions of an (H, W) frame (the arrays' shape): the
+    positions clipped into the frame, `inside` where they were in it already."""
+    h, w = rows.shape
     inside = (cols >= 0) & (cols < w) & (rows >= 0) & (rows < h)
     return np.clip(rows, 0, h - 1), np.clip(cols, 0, w - 1), inside
 

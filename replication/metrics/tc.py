@@ -34,22 +34,29 @@ def temporal_consistency(videos: list[Video], pred_dirs: dict[str, Path], num_cl
     pairs = sum(max(len(v.frames) - 1, 0) for v in videos)
     with tqdm(total=pairs, desc="TC", unit="pair", disable=not progress) as bar:
         for video in videos:
-            counts = {name: np.zeros((n, n), np.int64) for name in pred_dirs}
             frames = video.frames
-            for a, b in zip(frames, frames[1:]):
-                rows, cols, inside = sample_index(flow(read_image(a.image), read_image(b.image)))
+            if len(frames) < 2:  # no pair
+                continue
+            counts = {name: np.zeros((n, n), np.int64) for name in pred_dirs}
+            image = read_image(frames[0].image)
+            now = {name: read_label(prediction_path(folder, video, frames[0]))
+                   for name, folder in pred_dirs.items()}
+            for b in frames[1:]:  # each frame read once: pair (a, b), then b is the next a
+                following = read_image(b.image)
+                rows, cols, inside = sample_index(flow(image, following))
                 for name, folder in pred_dirs.items():
-                    now = read_label(prediction_path(folder, video, a))
                     after = read_label(prediction_path(folder, video, b))
                     warped = np.where(inside, after[rows, cols], 0)
-                    keep = (now < n) & (warped < n) & (inside | (not strict))
-                    counts[name] += np.bincount(now[keep].astype(np.int64) * n + warped[keep],
-                                                minlength=n * n).reshape(n, n)
+                    keep = (now[name] < n) & (warped < n) & (inside | (not strict))
+                    counts[name] += np.bincount(
+                        now[name][keep].astype(np.int64) * n + warped[keep],
+                        minlength=n * n).reshape(n, n)
+                    now[name] = after
+                image = following
                 bar.update()
             for name in pred_dirs:
                 totals[name] += counts[name]
-                if len(frames) > 1:
-                    per_video[name][video.name] = mean_iou(counts[name])
+                per_video[name][video.name] = mean_iou(counts[name])
     return {name: {"TC": mean_iou(totals[name]), "pairs": pairs, "per_video": per_video[name],
                    "variant": "strict" if strict else "vspw"} for name in pred_dirs}
 
