@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from replication.atomic import atomic_path
+from replication.core.atomic import atomic_path
+from replication.core.errors import InputError
 
 FORMAT = "vss-baseline-1"
 MODEL_FILE = "model.pth"  # the checkpoint inside a model folder (what `vss train` writes)
@@ -28,7 +29,7 @@ def load(path: Path, *, trust: bool = False) -> dict:
     Files from elsewhere (e.g. mmseg model-zoo SegFormer weights) may hold pickled objects that
     torch >= 2.6 refuses by default: `trust=True` unpickles them fully (only for files you trust).
     """
-    from replication.torch_files import load_torch
+    from replication.core.torch_files import load_torch
 
     path = resolve(path)
     ckpt = load_torch(path, "model checkpoint",
@@ -37,6 +38,6 @@ def load(path: Path, *, trust: bool = False) -> dict:
                       trust_hint="if you trust this file, load it with --trust-checkpoint")
     if not isinstance(ckpt, dict) or "state_dict" not in ckpt:
         keys = sorted(ckpt)[:5] if isinstance(ckpt, dict) else type(ckpt).__name__
-        raise ValueError(f"{path}: not a model checkpoint (no `state_dict`; holds {keys}); "
+        raise InputError(f"{path}: not a model checkpoint (no `state_dict`; holds {keys}); "
                          "point --checkpoint at a baseline checkpoint")
     return ckpt

@@ -7,6 +7,7 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
+from replication.core.errors import InputError
 from replication.data.dataset import Dataset
 from replication.data.images import read_image
 from replication.data.video import IGNORE
@@ -30,7 +31,7 @@ class TrainFrames:
         for frame in tqdm(frames, desc=f"load {dataset.name} {split}", unit="frame"):
             image, label = read_image(frame.image), dataset.load_label(frame)
             if image.shape[:2] != label.shape:
-                raise ValueError(f"{frame.image}: image {image.shape[:2]} and label "
+                raise InputError(f"{frame.image}: image {image.shape[:2]} and label "
                                  f"{label.shape} ({frame.label}) differ in size")
             images.append(image)
             labels.append(label)

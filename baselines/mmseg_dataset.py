@@ -13,7 +13,7 @@ from __future__ import annotations
 
 def register() -> type:
     """Register `VSSVideoDataset` in mmseg's DATASETS registry (idempotent); return the class."""
-    from replication import mmseg_compat
+    from baselines import mmseg_compat
 
     mmseg_compat.install()
     from mmseg.datasets import BaseSegDataset

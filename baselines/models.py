@@ -4,6 +4,9 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from replication.core.errors import InputError
+
+__resources__ = ["configs"]  # the model configs (read by mmengine; see replication.pipeline.deps)
 CONFIG_DIR = Path(__file__).resolve().parent / "configs"
 
 # MiT backbones of SegFormer B0..B5 (mmseg configs/segformer): embed_dims, depths, heads.
@@ -23,7 +26,7 @@ def build_config(name: str, num_classes: int, *, class_weight: list[float] | Non
     from mmengine.config import Config
 
     if name not in known_models():  # never a path: a config file is executed when read
-        raise ValueError(f"unknown baseline model {name!r}; known: {known_models()} "
+        raise InputError(f"unknown baseline model {name!r}; known: {known_models()} "
                          f"(configs in {CONFIG_DIR})")
     cfg = Config.fromfile(CONFIG_DIR / f"{name}.py")
     _sync_bn_to_bn([cfg[key] for key in cfg.keys()])
@@ -37,9 +40,9 @@ def build_config(name: str, num_classes: int, *, class_weight: list[float] | Non
             head.loss_decode.update(class_weight=list(class_weight), reduction="none")
     if mit is not None:
         if cfg.model.backbone.type != "MixVisionTransformer":
-            raise ValueError(f"`mit: {mit}` applies to segformer, not to {name}")
+            raise InputError(f"`mit: {mit}` applies to segformer, not to {name}")
         if mit not in MIT_SIZES:
-            raise ValueError(f"unknown MiT size {mit!r}; choose one of {sorted(MIT_SIZES)}")
+            raise InputError(f"unknown MiT size {mit!r}; choose one of {sorted(MIT_SIZES)}")
         dims, depths = MIT_SIZES[mit]
         cfg.model.backbone.update(embed_dims=dims, num_layers=depths)
         cfg.model.decode_head.in_channels = [dims, dims * 2, dims * 5, dims * 8]
@@ -48,13 +51,12 @@ def build_config(name: str, num_classes: int, *, class_weight: list[float] | Non
 
 def build_model(cfg):
     """The mmseg EncoderDecoder of `cfg`, freshly initialised (no pretrained weights)."""
-    from replication import mmseg_compat
+    from baselines import mmseg_compat
 
     mmseg_compat.install()
+    from mmengine.logging import MMLogger
     from mmseg.registry import MODELS
     from mmseg.utils import register_all_modules
-
-    from mmengine.logging import MMLogger
 
     register_all_modules(init_default_scope=True)
     MMLogger.get_current_instance().setLevel(logging.WARNING)  # no per-parameter init report
@@ -70,9 +72,9 @@ def load_pretrained_backbone(model, source: str, cache: Path = Path("checkpoints
     (downloaded once into `cache`). Returns what was loaded; nothing fitting is an error."""
     from urllib.parse import urlparse
 
-    from replication.atomic import atomic_path
-    from replication.data.fetch import download, sha256_file
-    from replication.torch_files import load_torch
+    from replication.core.atomic import atomic_path
+    from replication.core.hashing import download, sha256_file
+    from replication.core.torch_files import load_torch
 
     path = Path(source)
     if source.startswith(("http://", "https://")):
@@ -82,7 +84,7 @@ def load_pretrained_backbone(model, source: str, cache: Path = Path("checkpoints
                 with atomic_path(path) as tmp:
                     download(source, tmp, progress=True)
             except (OSError, ValueError) as exc:
-                raise ValueError(f"{source}: download of the pretrained backbone failed "
+                raise InputError(f"{source}: download of the pretrained backbone failed "
                                  f"({exc}); put the file at {path} or set `pretrained` to a "
                                  "local copy") from exc
     state = load_torch(path, "pretrained backbone", "point `pretrained` at the backbone's "
@@ -94,10 +96,10 @@ def load_pretrained_backbone(model, source: str, cache: Path = Path("checkpoints
     try:
         missing, unexpected = model.backbone.load_state_dict(state, strict=False)
     except RuntimeError as exc:  # shape mismatches
-        raise ValueError(f"{path}: does not fit this backbone ({str(exc).splitlines()[1]}); "
+        raise InputError(f"{path}: does not fit this backbone ({str(exc).splitlines()[1]}); "
                          "wrong file or wrong `mit` size?") from exc
     if len(missing) == len(model.backbone.state_dict()):
-        raise ValueError(f"{path}: none of its weights fit this backbone (e.g. "
+        raise InputError(f"{path}: none of its weights fit this backbone (e.g. "
                          f"{next(iter(state), '-')}); wrong file or wrong `mit` size?")
     return {"pretrained": source, "sha256": sha256_file(path), "missing": len(missing),
             "unexpected": len(unexpected)}

@@ -6,16 +6,18 @@ import time
 from pathlib import Path
 
 import numpy as np
+
 from baselines import checkpoint
 from baselines.models import build_config, build_model, to_input
-from replication.atomic import staged_dir, write_json
+from replication.core.atomic import staged_dir, write_json
+from replication.core.device import describe_device, pick_device
+from replication.core.errors import InputError
+from replication.core.executor import Executor, run
+from replication.core.records import write_record
 from replication.data.dataset import Dataset
 from replication.data.images import read_image
 from replication.data.labels import write_label
 from replication.data.video import INFERENCE_FILE, prediction_path
-from replication.device import describe_device, pick_device
-from replication.executor import Executor, run
-from replication.records import write_record
 
 PAD = 32  # frames are padded to a multiple of this (the backbones' largest stride)
 
@@ -27,10 +29,10 @@ def load_model(ckpt_path: Path, num_classes: int, *, device="auto", model_name=N
     if ckpt.get("format") == checkpoint.FORMAT:
         model_name, mit = ckpt["model"], ckpt.get("mit")
         if len(ckpt["classes"]) != num_classes:
-            raise ValueError(f"{ckpt_path}: trained for {len(ckpt['classes'])} classes, the "
+            raise InputError(f"{ckpt_path}: trained for {len(ckpt['classes'])} classes, the "
                              f"dataset has {num_classes}")
     elif model_name is None:
-        raise ValueError(f"{ckpt_path}: not one of our checkpoints; name its model (--model)")
+        raise InputError(f"{ckpt_path}: not one of our checkpoints; name its model (--model)")
     cfg = build_config(model_name, num_classes, mit=mit)
     model = build_model(cfg)
     try:
@@ -38,7 +40,7 @@ def load_model(ckpt_path: Path, num_classes: int, *, device="auto", model_name=N
     except RuntimeError as exc:  # shape mismatches
         missing = [str(exc).splitlines()[1].strip()]
     if missing:
-        raise ValueError(f"{ckpt_path}: does not fit {model_name} ({missing[0]}); "
+        raise InputError(f"{ckpt_path}: does not fit {model_name} ({missing[0]}); "
                          "wrong --model or --mit?")
     dev = pick_device(device)
     return model.to(dev).eval(), cfg, dev
@@ -105,7 +107,7 @@ def predict(ckpt_path: Path, dataset: Dataset, splits: list[str], out_dir: Path,
         outcome = run(videos, worker, segment_video, write, executor or Executor(),
                       name=lambda v: v.name, desc=f"predict {Path(out_dir).name}")
         if outcome.failed:
-            raise ValueError(f"{len(outcome.failed)} video(s) failed: " + "; ".join(
+            raise InputError(f"{len(outcome.failed)} video(s) failed: " + "; ".join(
                 f"{v}: {e}" for v, e in outcome.failed.items()))
         frames = sum(len(v.frames) for v in videos)
         info = {"checkpoint": str(ckpt_path), "device": ", ".join(sorted(devices)),

@@ -12,35 +12,78 @@ from tqdm import tqdm
 from baselines import checkpoint
 from baselines.frames import TrainFrames
 from baselines.models import build_config, build_model, load_pretrained_backbone, to_input
-from replication.atomic import staged_dir, write_csv
+from replication.core.atomic import staged_dir, write_csv
+from replication.core.device import describe_device, pick_device
+from replication.core.records import write_record
+from replication.core.settings import Settings, fields_of, from_flags, setting
 from replication.data.dataset import Dataset
-from replication.device import describe_device, pick_device
-from replication.records import write_record
+
+CURVE_FIELDS = ["iteration", "loss", "lr", "seconds"]
 
 
 @dataclass
-class TrainSettings:
-    iterations: int = 2000
-    batch: int = 4
-    crop: tuple[int, int] = (180, 240)
-    scale: tuple[float, float] = (0.5, 1.5)
-    lr: float = 2e-3
-    weight_decay: float = 0.01
-    poly_power: float = 0.9
-    class_weighting: bool = True
-    seed: int = 0
-    log_every: int = 50
-    limit_frames: int | None = None  # train on the first N frames only (tests, smoke runs)
+class TrainSettings(Settings):
+    """How a baseline is trained (`train:` of a `baselines:` entry; flags of `vss train`)."""
 
-    def __post_init__(self):
-        for name in ("iterations", "batch", "log_every", *(["limit_frames"] if self.limit_frames
-                                                          is not None else [])):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name.replace('_', '-')} must be at least 1, got "
-                                 f"{getattr(self, name)}")
-        if min(self.crop) < 1 or not 0 < self.scale[0] <= self.scale[1] or self.lr <= 0:
-            raise ValueError(f"crop must be positive, 0 < scale min <= max and lr > 0; got crop "
-                             f"{self.crop}, scale {self.scale}, lr {self.lr}")
+    iterations: int = setting(2000, "optimiser steps", min=1)
+    batch: int = setting(4, "crops per step", min=1)
+    crop: tuple[int, int] = setting((180, 240), "crop height and width (pixels)", min=1)
+    scale: tuple[float, float] = setting((0.5, 1.5), "random rescale range before cropping",
+                                         above=0)
+    lr: float = setting(2e-3, "AdamW learning rate (poly decay to 0)", above=0)
+    weight_decay: float = setting(0.01, "AdamW weight decay", min=0)
+    poly_power: float = setting(0.9, "exponent of the poly learning-rate decay", min=0)
+    class_weighting: bool = setting(True, "ENet class weights from the train split's labels")
+    seed: int = setting(0, "seed of the weights' initialisation and the crops")
+    log_every: int = setting(50, "iterations per training-curve row", min=1)
+    limit_frames: int | None = setting(None, "train on the first N frames only (tests, smoke "
+                                       "runs)", min=1)
+
+    def validate(self) -> None:
+        if self.scale[0] > self.scale[1]:
+            self.reject("scale", "min <= max")
+
+
+@dataclass
+class BaselineRecipe(Settings):
+    """A `baselines:` entry of params: the network (`net`), how it is made (trained from
+    scratch or from `pretrained` backbone weights, or a given `checkpoint` adopted), and its
+    training settings (`train`)."""
+
+    model: str = setting("fastscnn", "a config in baselines/configs")
+    mit: str | None = setting(None, "SegFormer backbone size b0..b5")
+    pretrained: str | None = setting(None, "start from these backbone weights (file or URL; "
+                                     "e.g. mmseg's ImageNet MiT for SegFormer)")
+    checkpoint: str | None = setting(None, "do not train: adopt this checkpoint (e.g. a "
+                                     "model-zoo SegFormer for the benchmark)", flag="adopt")
+    trust: bool = setting(False, "fully unpickle --adopt / --pretrained files (only files you "
+                          "trust)", flag="trust-checkpoint")
+    train: TrainSettings = setting(flag=False, factory=TrainSettings)
+
+    @classmethod
+    def from_entry(cls, entry: dict, where: str = "", **overrides) -> "BaselineRecipe":
+        """From a `baselines:` entry ({net: {model, mit, pretrained}, train: {...}, checkpoint,
+        trust}); `overrides` of the recipe's fields or of its TrainSettings (None: not given)."""
+        entry = dict(entry)
+        net, train = dict(entry.pop("net", {})), dict(entry.pop("train", {}))
+        train_keys = {f.name for f in fields_of(TrainSettings)}
+        ours = {k: v for k, v in overrides.items() if k not in train_keys}
+        settings = from_flags(TrainSettings, train, f"{where}.train" if where else "",
+                              **{k: v for k, v in overrides.items() if k in train_keys})
+        return from_flags(cls, {**net, **entry}, where, train=settings, **ours)
+
+
+def make_baseline(recipe: BaselineRecipe, dataset: Dataset, split: str, out_dir: Path,
+                  curve: Path, *, device: str = "auto") -> dict:
+    """The baseline of `recipe` in `out_dir` (its model folder) and its training curve: the
+    adopted checkpoint, or a model trained on `split`."""
+    if recipe.checkpoint:
+        meta = adopt(Path(recipe.checkpoint), dataset, out_dir, model_name=recipe.model,
+                     mit=recipe.mit, trust=recipe.trust)
+        write_csv(curve, [], CURVE_FIELDS)
+        return meta
+    return train(recipe.model, dataset, split, recipe.train, out_dir, curve, device=device,
+                 mit=recipe.mit, pretrained=recipe.pretrained, trust=recipe.trust)
 
 
 def train(model_name: str, dataset: Dataset, split: str, settings: TrainSettings, out_dir: Path,
@@ -94,7 +137,7 @@ def train(model_name: str, dataset: Dataset, split: str, settings: TrainSettings
         checkpoint.save(staging / checkpoint.MODEL_FILE, model.state_dict(), **meta)
         write_record(staging, "model", dataset=dataset.name, model=model_name, mit=mit,
                      train=meta["train"])
-    write_csv(curve, rows, ["iteration", "loss", "lr", "seconds"])
+    write_csv(curve, rows, CURVE_FIELDS)
     return meta
 
 
@@ -117,7 +160,7 @@ def adopt(path: Path, dataset: Dataset, out_dir: Path, *, model_name: str | None
     someone else): loaded (tensors only unless `trust`), checked to fit `model_name` and the
     dataset's classes, and written as our model folder, its origin recorded."""
     from baselines.predict import load_model
-    from replication.data.fetch import sha256_file
+    from replication.core.hashing import sha256_file
 
     model, cfg, _ = load_model(path, dataset.num_classes, device="cpu", model_name=model_name,
                                mit=mit, trust=trust)

@@ -24,9 +24,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from benchmarks.sam2_refine_fps import measure  # noqa: E402
-from replication.ci_profile import make_subset  # noqa: E402
 from replication.data.registry import get_dataset  # noqa: E402
-from replication.masks.checkpoint import write_random_checkpoint  # noqa: E402
+from replication.experiments.ci_profile import make_subset  # noqa: E402
+from replication.masks.sam2.checkpoint import write_random_checkpoint  # noqa: E402
 
 MODELS = {"tiny": "configs/sam2.1/sam2.1_hiera_t.yaml",
           "large": "configs/sam2.1/sam2.1_hiera_l.yaml"}

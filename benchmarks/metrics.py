@@ -21,11 +21,11 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from replication.data.registry import get_dataset  # noqa: E402
+from replication.data.degrade import DegradeSettings, write_reference_predictions  # noqa: E402
 from replication.data.labels import read_label  # noqa: E402
+from replication.data.registry import get_dataset  # noqa: E402
 from replication.data.video import prediction_path  # noqa: E402
 from replication.metrics.evaluate import evaluate_dataset  # noqa: E402
-from replication.sanity import write_reference_predictions  # noqa: E402
 from tests.reference import reference_metrics  # noqa: E402
 
 
@@ -40,7 +40,7 @@ def main() -> None:
     frames = sum(len(v.frames) for v in videos)
     with tempfile.TemporaryDirectory() as tmp:
         pred_dir = Path(tmp) / "gt-degraded"
-        write_reference_predictions(dataset, ["val"], pred_dir, downscale=4, jitter=2)
+        write_reference_predictions(dataset, ["val"], pred_dir, DegradeSettings(4, 2))
         fast_times = []
         for _ in range(args.repeats):
             start = time.perf_counter()

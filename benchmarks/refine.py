@@ -22,9 +22,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from replication.approaches.refine import refine_video  # noqa: E402
+from replication.data.degrade import degrade  # noqa: E402
 from replication.data.registry import get_dataset  # noqa: E402
 from replication.masks.store import load_for_video  # noqa: E402
-from replication.sanity import degrade  # noqa: E402
 
 
 def plain_refine(preds, vm, num_classes: int, vote: str = "masklet") -> list[np.ndarray]:

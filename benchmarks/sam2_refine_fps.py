@@ -24,11 +24,11 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from replication.approaches.refine import refine_video  # noqa: E402
+from replication.core.device import describe_device, pick_device  # noqa: E402
 from replication.data.registry import get_dataset  # noqa: E402
 from replication.data.video import Video  # noqa: E402
-from replication.device import describe_device, pick_device  # noqa: E402
-from replication.masks.checkpoint import write_random_checkpoint  # noqa: E402
-from replication.masks.sam2_source import SAM2Source  # noqa: E402
+from replication.masks.sam2.checkpoint import write_random_checkpoint  # noqa: E402
+from replication.masks.sam2.source import SAM2Source  # noqa: E402
 
 
 def measure(dataset, config: str, checkpoint: Path, *, frames: int = 32, window: int = 32,

@@ -36,8 +36,8 @@ done
 .venv/bin/python - "$out" "$tests" "$record" <<'PY'
 import json, sys
 from pathlib import Path
-from replication.ci_profile import CI_DIR, deviations
-from replication.atomic import write_json
+from replication.experiments.ci_profile import CI_DIR, deviations
+from replication.core.atomic import write_json
 out = Path(sys.argv[1])
 reference = json.loads((CI_DIR / "reference_metrics.json").read_text())
 runs = {p.stem: json.loads(p.read_text()) for p in sorted(out.glob("*.json"))}

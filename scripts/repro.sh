@@ -23,3 +23,4 @@ if ! cmp -s data.dvc .dvc/tmp-data.dvc.pinned; then
 fi
 rm .dvc/tmp-data.dvc.pinned
 dvc repro "$@"
+vss readme  # the README's headline table from reports/headline.md

@@ -26,7 +26,7 @@ def camvid_root() -> Path:
 @pytest.fixture(scope="session")
 def camvid_small(tmp_path_factory, camvid_root):
     """A CamVid root with a few frames per split, in the real layout (the CI profile's)."""
-    from replication.ci_profile import make_subset
+    from replication.experiments.ci_profile import make_subset
 
     return make_subset(camvid_root, tmp_path_factory.mktemp("camvid_small"))
 
@@ -39,7 +39,7 @@ def random_checkpoint(tmp_path_factory):
     """A randomly initialised SAM2.1 hiera-tiny checkpoint (no weights can be downloaded here):
     built from the sam2 package's own config; its masks mean nothing, the code path is tested."""
     pytest.importorskip("sam2")
-    from replication.masks.checkpoint import write_random_checkpoint
+    from replication.masks.sam2.checkpoint import write_random_checkpoint
 
     path = tmp_path_factory.mktemp("sam2") / "random_sam2.1_hiera_t.pt"
     return write_random_checkpoint(SAM2_CONFIG, path)

@@ -32,6 +32,8 @@ def iou_and_biou(frames: list[tuple[np.ndarray, np.ndarray]], num_classes: int,
         valid = gt != 255
         for c in range(num_classes):
             g, p = (gt == c), (pred == c)
+            if not (g.any() or p.any()):  # counts nothing (and an empty mask has no boundary)
+                continue
             inter[c] += np.sum(g & p & valid)
             union[c] += np.sum((g | p) & valid)
             bg = mask_to_boundary(g.astype(np.uint8), ratio).astype(bool) & valid
@@ -73,6 +75,23 @@ def reference_metrics(videos: dict[str, list[tuple[np.ndarray, np.ndarray]]], nu
         scores = np.array(scores, float)
         out[f"mVC{k}"] = np.nanmean(scores) if np.any(~np.isnan(scores)) else np.nan
     return out
+
+
+def prediction_videos(pred_dir, dataset, split: str) -> dict[str, list]:
+    """{video: [(ground truth, prediction)] of its labelled frames} of a prediction folder, read
+    with PIL directly (for reference_metrics)."""
+    from pathlib import Path
+
+    from PIL import Image
+
+    videos = {}
+    for video in dataset.videos(split):
+        frames = [f for f in video.frames if f.label is not None]
+        videos[video.name] = [
+            (dataset.load_label(f),
+             np.asarray(Image.open(Path(pred_dir) / video.name / f"{f.stem}.png")))
+            for f in frames]
+    return videos
 
 
 def random_video(rng: np.random.Generator, length: int, shape: tuple[int, int], num_classes: int,

@@ -86,7 +86,14 @@ def test_two_iteration_train_then_predict_then_evaluate(tmp_path, camvid_small, 
     assert main(["evaluate", "--dataset", "camvid", "--root", str(camvid_small), "--pred",
                  str(pred), "--out", str(result), "--quiet"]) == 0
     scored = json.loads(result.read_text())
-    assert scored["inference"]["fps"] == info["fps"] and 0 <= scored["test"]["mIoU"] <= 1
+    assert scored["inference"]["fps"] == info["fps"]
+    from replication.data.registry import get_dataset
+    from tests.reference import prediction_videos, reference_metrics
+
+    want = reference_metrics(prediction_videos(pred, get_dataset("camvid", camvid_small),
+                                               "test"), 11, ks=())
+    assert scored["test"]["mIoU"] == pytest.approx(want["mIoU"], abs=1e-12)
+    assert scored["test"]["mBIoU"] == pytest.approx(want["mBIoU"], abs=1e-12)
 
 
 def test_missing_checkpoint_and_wrong_class_count_are_named(tmp_path, camvid_small, capsys):
@@ -139,8 +146,9 @@ def test_import_external_predictions(tmp_path, camvid_small, capsys):
 
 
 def test_mmseg_dataset_serves_our_frames_with_mapped_labels(camvid_small):
-    from baselines.mmseg_dataset import register
     from mmseg.registry import DATASETS
+
+    from baselines.mmseg_dataset import register
 
     register()
     dataset = DATASETS.build(dict(

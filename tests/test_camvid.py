@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 from replication.data.camvid import CamVid
-from replication.data.registry import get_dataset
 from replication.data.fetch import camvid_checksums
+from replication.data.registry import get_dataset
 
 
 def test_splits_videos_and_frame_order(camvid_root):

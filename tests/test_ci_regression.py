@@ -18,8 +18,7 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("sam2")
 
-from replication.ci_profile import (CHECKPOINT, CI_DIR, Profile, compare,  # noqa: E402
-                                    run_profile)
+from replication.experiments.ci_profile import CHECKPOINT, CI_DIR, Profile, compare, run_profile  # noqa: E402
 
 REFERENCE = json.loads((CI_DIR / "reference_metrics.json").read_text())
 TOLERANCES = json.loads((CI_DIR / "tolerances.json").read_text())
@@ -49,10 +48,10 @@ def regressions(headline: dict) -> list[str]:
 
 
 def test_a_band_one_pixel_wider_fails_the_profile(profile, monkeypatch):
-    from replication.metrics import boundary, evaluator
+    from replication.metrics import boundary, region
 
     prof, _ = profile
-    monkeypatch.setattr(evaluator, "boundary_width",
+    monkeypatch.setattr(region, "boundary_width",
                         lambda h, w, ratio=0.02: boundary.boundary_width(h, w, ratio) + 1)
     methods = {m: (prof.predictions / m, ["val", "test"], {"kind": "reference"}) for m in EXACT}
     problems = regressions(prof.score(methods))
@@ -139,12 +138,12 @@ def test_training_loss_falls_and_the_checkpoint_round_trips_and_predicts(tmp_pat
 
 
 def test_classifier_training_is_repeatable_and_its_loss_falls():
-    from replication.approaches.classify import Settings, train_mlp
+    from replication.approaches.classify import ClassifierSettings, train_mlp
 
     rng = np.random.default_rng(0)
     y = rng.integers(0, 4, 400)
     x = (rng.normal(size=(400, 16)) + np.eye(4, 16)[y] * 2).astype(np.float32)
-    settings = Settings(hidden=(32,), epochs=20, batch=32, seed=3)
+    settings = ClassifierSettings(hidden=(32,), epochs=20, batch=32, seed=3)
     (m1, *_, curve), (m2, *_) = train_mlp(x, y, 4, settings), train_mlp(x, y, 4, settings)
     assert all(torch.equal(a, b) for a, b in zip(m1.state_dict().values(),
                                                  m2.state_dict().values()))

@@ -7,9 +7,15 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from replication.approaches.classify import (  # noqa: E402
-    Settings, fill_nearest, fuse, masklet_targets, train_mlp)
+    ClassifierSettings,
+    fill_nearest,
+    fuse,
+    masklet_targets,
+    train_mlp,
+)
 from replication.approaches.features import masklet_features, pool  # noqa: E402
-from replication.cli import main  # noqa: E402
+from replication.cli import main
+from tests.conftest import SAM2_CONFIG  # noqa: E402
 from tests.test_masks_refine import box, masklets  # noqa: E402
 
 
@@ -66,7 +72,7 @@ def test_mlp_learns_a_separable_problem():
     centres = rng.normal(scale=4, size=(3, 8))
     y = rng.integers(0, 3, 600)
     x = (centres[y] + rng.normal(size=(600, 8))).astype(np.float32)
-    settings = Settings(hidden=(32,), epochs=30, lr=3e-3, batch=64)
+    settings = ClassifierSettings(hidden=(32,), epochs=30, lr=3e-3, batch=64)
     model, mean, std, curve = train_mlp(x[:400], y[:400], 3, settings)
     assert curve[-1]["loss"] < curve[0]["loss"]
     with torch.no_grad():
@@ -139,7 +145,10 @@ def test_classify_cli_train_predict_evaluate(tmp_path, camvid_small, fastscnn_ch
     out = tmp_path / "scores.json"
     assert main(["evaluate", *data, "--splits", "test", "--pred", str(pred), "--out", str(out),
                  "--quiet"]) == 0
-    assert 0 <= json.loads(out.read_text())["test"]["mIoU"] <= 1
+    from tests.reference import prediction_videos, reference_metrics
+
+    want = reference_metrics(prediction_videos(pred, ds, "test"), 11, ks=())
+    assert json.loads(out.read_text())["test"]["mIoU"] == pytest.approx(want["mIoU"], abs=1e-12)
 
 
 def test_classify_without_sam2_checkpoint_is_not_run(tmp_path, camvid_small):
@@ -170,8 +179,11 @@ def test_seed_replicate_retrains_every_trained_row(tmp_path, camvid_small):
     assert main(["masks", *data, "--splits", "train", "val", "test", "--source", "sam2",
                  "--sam2-checkpoint", str(tmp_path / "absent.pt"), "--record-not-run",
                  "--out", str(tmp_path / "masks" / "sam2-tiny")]) == 0
-    (tmp_path / "sam2").mkdir()
-    (tmp_path / "sam2" / "sam2-tiny.json").write_text('{"available": false}')
+    # the record `vss sam2-checkpoint` writes when there is no file and no network
+    assert main(["sam2-checkpoint", "--dest", str(tmp_path / "absent.pt"), "--url",
+                 "http://127.0.0.1:9/sam2.1_hiera_tiny.pt", "--config", SAM2_CONFIG,
+                 "--timeout", "2", "--record", str(tmp_path / "sam2" / "sam2-tiny.json")]) == 0
+    assert not json.loads((tmp_path / "sam2" / "sam2-tiny.json").read_text())["available"]
     params = {
         "benchmarks": {"camvid": {"root": str(camvid_small), "eval": ["val", "test"]}},
         "baselines": {"net": {"net": {"model": "fastscnn"},

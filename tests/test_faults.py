@@ -16,12 +16,14 @@ import time
 import numpy as np
 import pytest
 
-from replication.atomic import staged_dir
 from replication.cli import main
-from replication.data.fetch import FetchError, fetch, sha256_file
-from replication.masks.sources import Oracle, generate
+from replication.core.atomic import staged_dir
+from replication.core.hashing import sha256_file
+from replication.core.not_run import mark_not_run
+from replication.data.fetch import FetchError, fetch
+from replication.masks.generate import generate
+from replication.masks.oracle import Oracle
 from replication.masks.store import load, masklet_path
-from replication.not_run import mark_not_run
 from tests.conftest import REPO
 
 FILES = ["val/0016E5_07959.png", "valannot/0016E5_07959.png", "test/Seq05VD_f00000.png"]
@@ -281,9 +283,12 @@ def test_a_corrupt_rle_is_named_with_its_file(tmp_path, camvid_small, capsys):
 @pytest.mark.parametrize("flags, words", [
     (["--num-classes", "300"], "num_classes must be 1..255"),
     (["--num-classes", "0"], "num_classes must be 1..255"),
-    (["--num-classes", "11", "--boundary-ratio", "0"], "boundary ratios are fractions"),
-    (["--num-classes", "11", "--boundary-ratio", "-0.02"], "boundary ratios are fractions"),
-    (["--num-classes", "11", "--vc-windows", "0"], "VC windows are frame counts >= 2"),
+    (["--num-classes", "11", "--boundary-ratio", "0"],
+     "boundary-ratio: 0.0 is not allowed; it must be > 0 and < 1"),
+    (["--num-classes", "11", "--boundary-ratio", "-0.02"],
+     "boundary-ratio: -0.02 is not allowed; it must be > 0 and < 1"),
+    (["--num-classes", "11", "--vc-windows", "0"],
+     "vc-windows: [0] is not allowed; it must be >= 2 and <= 255"),
 ])
 def test_evaluate_rejects_impossible_settings(tmp_path, capsys, flags, words):
     from replication.data.labels import write_label
@@ -300,7 +305,9 @@ def test_train_rejects_zero_iterations(tmp_path, camvid_small, capsys):
     code = main(["train", "--model", "fastscnn", "--dataset", "camvid", "--root",
                  str(camvid_small), "--iterations", "0", "--out", str(tmp_path / "m.pth"),
                  "--curve", str(tmp_path / "c.csv")])
-    assert code == 1 and "iterations must be at least 1" in capsys.readouterr().err
+    assert code == 1 and ("iterations: 0 is not allowed; it must be >= 1 (optimiser steps). "
+                          "Set it in params.yaml or with --iterations"
+                          ) in capsys.readouterr().err
 
 
 # --- no code execution from a checkpoint -----------------------------------------------------

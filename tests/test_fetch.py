@@ -6,7 +6,8 @@ import threading
 
 import pytest
 
-from replication.data.fetch import FetchError, fetch, sha256_file
+from replication.core.hashing import sha256_file
+from replication.data.fetch import FetchError, fetch
 
 FILES = ["val/0016E5_07959.png", "valannot/0016E5_07959.png", "test/Seq05VD_f00000.png"]
 

@@ -8,7 +8,8 @@ from replication.approaches.refine import refine_video
 from replication.data.dataset import Dataset
 from replication.data.labels import write_label
 from replication.data.video import Frame, Video
-from replication.masks.sources import Oracle, generate
+from replication.masks.generate import generate
+from replication.masks.oracle import Oracle
 from replication.masks.store import Masklet, VideoMasklets, encode, load, masklet_path, save
 
 
@@ -172,7 +173,7 @@ def test_generate_resumes_and_shards(tmp_path):
 def test_superpixels_follow_colour_regions_one_frame_each(tmp_path):
     from PIL import Image
 
-    from replication.masks.sources import Superpixel
+    from replication.masks.superpixel import Superpixel
 
     image = np.zeros((20, 20, 3), np.uint8)
     image[:, :10] = (200, 30, 30)

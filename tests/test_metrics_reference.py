@@ -110,12 +110,15 @@ def test_per_frame_counts_window_scores_and_band_sweep_agree_with_the_summary():
             e.add_frame(g, p, f"f{t}")
         e.end_video()
     s, w = evaluator.summary(("a", "b", "c", "d")), wide.summary(("a", "b", "c", "d"))
-    frames = s["per_frame"]
-    assert frames["stems"] == [f"f{t}" for t in range(7)]
-    for key in ("intersection", "union", "band_intersection", "band_union"):
-        pooled = np.sum(frames[key], axis=0)
-        assert pooled.tolist() == [s["per_class"][c][key] for c in "abcd"]
-    scores = s["per_video"]["v"]["window_scores"]["3"]
+    units = s["units"]
+    assert units["frames"] == {"stems": [f"f{t}" for t in range(7)], "video": [0] * 7}
+    for metric, num, den in (("mIoU", "intersection", "union"),
+                             ("mBIoU", "band_intersection", "band_union")):
+        for side, key in (("num", num), ("den", den)):
+            pooled = np.sum(units["metrics"][metric][side], axis=0)
+            assert pooled.tolist() == [s["per_class"][c][key] for c in "abcd"]
+    scores = units["metrics"]["mVC3"]["scores"]
     assert len(scores) == 7 - 3 and np.mean(scores) == pytest.approx(s["mVC3"])
+    assert units["metrics"]["mVC3"]["video"] == [0] * 4
     assert s["boundary_sweep"]["0.02"] == s["mBIoU"]
     assert s["boundary_sweep"]["0.05"] == pytest.approx(w["mBIoU"])

@@ -18,10 +18,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from replication.ci_profile import compare
 from replication.cli import main
 from replication.data.mini import make_vspw
+from replication.data.registry import get_dataset
+from replication.experiments.ci_profile import compare
 from tests.conftest import REPO, SAM2_CONFIG
+from tests.reference import prediction_videos, reference_metrics
 
 pytest.importorskip("sam2")
 REFERENCE = REPO / "tests" / "ci" / "vspw_mini_reference.json"
@@ -96,10 +98,14 @@ def test_vspw_miniature_runs_the_whole_pipeline(tmp_path, camvid_root, random_ch
     assert results["fastscnn+refine-sam2-random"]["method"] == {
         "kind": "refine", "baseline": "fastscnn", "source": "sam2-random", "vote": "masklet"}
     assert results["fastscnn"]["record"]["kind"] == "baseline"
-    for name, result in results.items():  # trained or not: every row ran and is a fraction
+    dataset = get_dataset("vspw", project / "data" / "vspw")
+    for name, result in results.items():  # trained or not: every row equals the reference's
         val = result["val"]
         assert val["frames"] == 18 and val["videos"] == 2, name
-        assert all(0 <= val[m] <= 1 for m in ("mIoU", "mBIoU", "mVC8")), name
+        want = reference_metrics(prediction_videos(project / "predictions" / "vspw" / name,
+                                                   dataset, "val"), 124, ks=(8,))
+        for metric in ("mIoU", "mBIoU", "mVC8"):
+            assert val[metric] == pytest.approx(want[metric], abs=1e-12), (name, metric)
         assert math.isnan(val["mVC16"])  # the miniature's videos have 9 frames
     assert results["gt"]["val"]["mIoU"] == 1.0
 
@@ -124,8 +130,8 @@ def test_vspw_miniature_runs_the_whole_pipeline(tmp_path, camvid_root, random_ch
     assert len(rows) == len(results) and "mIoU" in shown.splitlines()[0]
     refiner = (project / "reports" / "tables" / "refiner.md").read_text()
     assert "| + refine | sam2-random |" in refiner and "vspw" in refiner
-    readme = (project / "README.md").read_text()
-    assert "| fastscnn (baseline) | - | - |" in readme
+    assert "| fastscnn (baseline) | - | - |" in (project / "reports" / "headline.md").read_text()
+    assert "fastscnn" not in (project / "README.md").read_text()  # no stage writes the README
     assert (project / "reports" / "figures" / "vspw_qualitative.png").is_file()
     # a second repro does nothing (fetch re-checks the copy and finds it unchanged)
     again = subprocess.run([_dvc(), "status"], cwd=project, env=_env(), capture_output=True,

@@ -6,7 +6,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,9 +15,11 @@ import pytest
 pytest.importorskip("ray")
 
 from replication.cli import main  # noqa: E402
+from replication.core.executor import Executor  # noqa: E402
 from replication.data.registry import get_dataset  # noqa: E402
-from replication.executor import Executor  # noqa: E402
-from replication.masks.sources import Oracle, Superpixel, generate  # noqa: E402
+from replication.masks.generate import generate  # noqa: E402
+from replication.masks.oracle import Oracle  # noqa: E402
+from replication.masks.superpixel import Superpixel  # noqa: E402
 
 RAY = str(Path(sys.executable).with_name("ray"))
 
@@ -60,7 +61,7 @@ def masks_bytes(folder: Path) -> dict[str, bytes]:
 def test_masklets_on_ray_are_byte_identical_and_a_rerun_does_no_work(tmp_path, camvid_small,
                                                                       cluster,
                                                                       random_checkpoint):
-    from replication.masks.sam2_source import SAM2Source
+    from replication.masks.sam2.source import SAM2Source
     from tests.conftest import SAM2_CONFIG
 
     dataset = get_dataset("camvid", camvid_small)
@@ -82,7 +83,7 @@ def test_masklets_on_ray_are_byte_identical_and_a_rerun_does_no_work(tmp_path, c
 
 def test_predictions_on_ray_are_byte_identical(tmp_path, camvid_small, cluster):
     from baselines.predict import predict
-    from replication.ci_profile import CHECKPOINT
+    from replication.experiments.ci_profile import CHECKPOINT
 
     dataset = get_dataset("camvid", camvid_small)
     with threads(1):
@@ -94,47 +95,34 @@ def test_predictions_on_ray_are_byte_identical(tmp_path, camvid_small, cluster):
     assert [p.read_bytes() for p in pngs[0]] == [p.read_bytes() for p in pngs[1]]
 
 
-def test_a_killed_worker_is_replaced_and_its_video_retried(tmp_path, camvid_root, cluster,
+def test_a_killed_worker_is_replaced_and_its_video_retried(tmp_path, camvid_small, cluster,
                                                            capsys):
-    """Superpixels of three 40-frame CamVid videos on 2 workers: one worker process is killed
-    while it works; every video still ends up made once, and a re-run does nothing."""
-    from replication.ci_profile import make_subset
+    """Oracle masklets of camvid_small's 5 videos on 2 workers: the worker given train/0001TP
+    holds it (the executor's fault hook) until the test kills that worker's process; the video
+    is retried on a new worker, every video ends up made once, and a re-run does nothing."""
+    from replication.core.executor import HOLD_ENV
 
-    psutil = pytest.importorskip("psutil")
-    full = get_dataset("camvid", camvid_root)
-    root = make_subset(camvid_root, tmp_path / "camvid", {
-        split: [f.stem for v in full.videos(split) for f in v.frames[:40]]
-        for split in ("val", "test")})
-    out = tmp_path / "masks"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "replication", "masks", "--dataset", "camvid", "--root",
-         str(root), "--splits", "val", "test", "--source", "superpixel", "--out",
-         str(out), "--executor", "ray", "--ray-address", cluster],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    killed = []
-
-    def kill_one_worker() -> None:
-        deadline = time.time() + 120
-        while time.time() < deadline and not killed:
-            for p in psutil.process_iter(["cmdline"]):
-                if any("_Actor" in part for part in (p.info["cmdline"] or [])):
-                    time.sleep(3)  # let it start a video
-                    os.kill(p.pid, signal.SIGKILL)
-                    killed.append(p.pid)
-                    return
-            time.sleep(0.2)
-
-    threading.Thread(target=kill_one_worker, daemon=True).start()
-    output, _ = proc.communicate(timeout=900)
-    assert killed, "no Ray worker process was found to kill"
+    out, hold = tmp_path / "masks", tmp_path / "hold"
+    hold.mkdir()
+    args = ["masks", "--dataset", "camvid", "--root", str(camvid_small), "--source", "oracle",
+            "--out", str(out), "--executor", "ray", "--ray-address", cluster]
+    proc = subprocess.Popen([sys.executable, "-m", "replication", *args],
+                            env={**os.environ, HOLD_ENV: f"train/0001TP={hold}"},
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    pid_file = hold / "worker.pid"
+    deadline = time.monotonic() + 600  # a safety net only: the worker waits to be killed
+    while not pid_file.is_file() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert pid_file.is_file(), "no worker took the held video"
+    os.kill(int(pid_file.read_text()), signal.SIGKILL)  # it holds train/0001TP right now
+    output, _ = proc.communicate(timeout=600)
     assert proc.returncode == 0, output[-2000:]
-    assert "retried on a new worker" in output
+    assert "1 retried on a new worker" in output
     assert sorted(str(p.relative_to(out)) for p in out.rglob("*.json.gz")) == [
-        "test/0001TP.json.gz", "test/Seq05VD.json.gz", "val/0016E5.json.gz"]
-    assert main(["masks", "--dataset", "camvid", "--root", str(root), "--splits", "val",
-                 "test", "--source", "superpixel", "--out", str(out), "--executor", "ray",
-                 "--address", cluster]) == 0  # the short spelling of --ray-address
-    assert "0 videos made, 3 already done" in capsys.readouterr().out  # a re-run: no work
+        "test/Seq05VD.json.gz", "train/0001TP.json.gz", "train/0006R0.json.gz",
+        "train/0016E5.json.gz", "val/0016E5.json.gz"]
+    assert main([*args[:-2], "--address", cluster]) == 0  # the short spelling of --ray-address
+    assert "0 videos made, 5 already done" in capsys.readouterr().out  # a re-run: no work
 
 
 def test_a_video_that_fails_is_named_and_the_others_finish(tmp_path, camvid_small, cluster,

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from replication.data.registry import get_dataset
 from replication.data.labels import write_label
+from replication.data.registry import get_dataset
 
 
 def write_rgb(path, shape=(6, 8)):

@@ -1,24 +1,16 @@
-"""Bootstrap intervals, the regression comparison, and table rendering on hand-made results."""
+"""Bootstrap intervals, the regression comparison, and the tables, on results the real pipeline
+made: a committed Fast-SCNN's predictions of a few CamVid frames, refined with oracle masklets,
+a SAM2 source that could not run, scored by `vss score` and read back by the report."""
+import json
+
 import numpy as np
 import pytest
 
-from replication.ci_profile import compare
+from replication.cli import main
+from replication.experiments.ci_profile import CHECKPOINT, compare
 from replication.report import bootstrap
-from replication.report.collect import Method
+from replication.report.collect import Method, load_results
 from replication.report.tables import Scorer, Table, percent, refiner_table
-
-
-def split(intersection, union, windows):
-    """A results split with per-frame counts (2 classes) and one video's window scores."""
-    inter, uni = np.array(intersection, float), np.array(union, float)
-    return {"mIoU": float(np.nanmean(np.where(uni.sum(0) > 0, inter.sum(0) / uni.sum(0),
-                                              np.nan))),
-            "mBIoU": float(np.nanmean(inter.sum(0) / uni.sum(0))),
-            "mVC8": float(np.mean(windows)), "mVC16": float("nan"),
-            "per_frame": {"stems": [f"f{i}" for i in range(len(inter))],
-                          "intersection": intersection, "union": union,
-                          "band_intersection": intersection, "band_union": union},
-            "per_video": {"v": {"window_scores": {"8": windows, "16": []}}}}
 
 
 def test_unit_weights_give_the_pooled_metric_and_resamples_sum_to_n():
@@ -32,24 +24,64 @@ def test_unit_weights_give_the_pooled_metric_and_resamples_sum_to_n():
     assert bootstrap.weighted_mean(np.ones((1, 3)), np.array([0.2, 0.4, 0.9]))[0] == 0.5
 
 
-def test_intervals_bracket_the_estimate_and_paired_deltas_cancel_shared_noise():
-    rng = np.random.default_rng(0)
-    inter = rng.integers(50, 100, (40, 2))
-    union = inter + rng.integers(0, 50, (40, 2))
-    a = split(inter.tolist(), union.tolist(), rng.random(30).tolist())
-    low, high = bootstrap.confidence(a, "mIoU")
-    assert low < a["mIoU"] < high and high - low < 0.1
-    low, high = bootstrap.confidence(a, "mVC8")
-    assert low < a["mVC8"] < high
-    assert bootstrap.paired_delta(a, a, "mIoU") == (0.0, 0.0)
-    better = split((inter + 5).tolist(), union.tolist(), a["per_video"]["v"]["window_scores"]["8"])
-    low, high = bootstrap.paired_delta(a, better, "mIoU")
-    assert 0 < low < high  # every frame gained: the paired interval excludes 0
-    assert bootstrap.confidence(a, "mVC16") is None  # no window to resample
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory, camvid_root):
+    """A miniature of the pipeline's stages on a few CamVid frames (12 of the 15 Hz val clip, 2
+    test frames), through the CLI as dvc.yaml runs them: predict (committed Fast-SCNN), masks
+    (oracle; SAM2 without a checkpoint: not run), refine with both, the ground truth as a
+    reference, then score."""
+    from replication.experiments.ci_profile import PROFILE_SUBSET, make_subset
+
+    work = tmp_path_factory.mktemp("report")
+    root = make_subset(camvid_root, work / "camvid", {k: v for k, v in PROFILE_SUBSET.items()
+                                                      if k != "train"})
+    params = {"datasets": ["camvid"],
+              "benchmarks": {"camvid": {"root": str(root), "eval": ["val", "test"],
+                                        "masks": ["val", "test"]}},
+              "reference_methods": {"gt": {}}, "baselines": {"fastscnn": {}},
+              "refine": {"sources": ["oracle", "sam2-tiny"]}}
+    path = work / "params.yaml"
+    path.write_text(json.dumps(params))
+    common = ["--params", str(path), "--dataset", "camvid", "--record-not-run"]
+    pred, masks = work / "predictions" / "camvid", work / "masks" / "camvid"
+    (work / "results" / "sam2").mkdir(parents=True)
+    (work / "results" / "sam2" / "sam2-tiny.json").write_text(json.dumps(
+        {"available": False, "reason": "no checkpoint here", "fix": "download it"}))
+    steps = [["degrade", *common, "--entry", "gt", "--out", str(pred / "gt")],
+             ["predict", *common, "--checkpoint", str(CHECKPOINT), "--device", "cpu",
+              "--out", str(pred / "fastscnn")],
+             ["masks", *common, "--source", "oracle", "--out", str(masks / "oracle")],
+             ["masks", *common, "--source", "sam2", "--model", "sam2-tiny", "--sam2-records",
+              str(work / "results" / "sam2"), "--out", str(masks / "sam2-tiny")]]
+    steps += [["refine", *common, "--pred", str(pred / "fastscnn"), "--masks",
+               str(masks / source), "--out", str(pred / f"fastscnn+refine-{source}")]
+              for source in ("oracle", "sam2-tiny")]
+    steps += [["score", "--params", str(path), "--dataset", "camvid", "--predictions",
+               str(pred), "--out", str(work / "results" / "camvid"), "--metrics",
+               str(work / "results" / "metrics" / "camvid"), "--quiet"]]
+    for step in steps:
+        assert main(step) == 0, step
+    return work, load_results(work / "results", "camvid"), root
+
+
+def test_intervals_bracket_the_estimate_and_paired_deltas_cancel_shared_noise(pipeline):
+    _, results, _ = pipeline
+    base = results.methods["fastscnn"].result["test"]
+    refined = results.methods["fastscnn+refine-oracle"].result["test"]
+    for metric in ("mIoU", "mBIoU"):
+        low, high = bootstrap.confidence(base, metric, resamples=200)
+        assert low <= base[metric] <= high and low < high
+        assert bootstrap.paired_delta(base, base, metric, resamples=200) == (0.0, 0.0)
+    low, high = bootstrap.paired_delta(base, refined, "mBIoU", resamples=200)
+    assert refined["mBIoU"] - base["mBIoU"] > 0 and low <= refined["mBIoU"] - base["mBIoU"] <= high
+    val = results.methods["fastscnn"].result["val"]
+    assert bootstrap.units(val, "mVC8") == 12 - 8  # VSPW's windows: i in range(L - k)
+    assert bootstrap.confidence(val, "mVC16") is None  # 12 frames: no window of 16
+    assert bootstrap.confidence(val, "TC") is None  # pooled over pairs: no interval
 
 
 def test_rows_follow_from_the_params_that_make_them():
-    from replication.params import methods
+    from replication.pipeline.specs import methods
 
     params = {"reference_methods": {"gt": {}}, "baselines": {"net": {}},
               "refine": {"sources": ["oracle", "sam2-tiny"], "vote_ablation": ["oracle"]},
@@ -61,39 +93,42 @@ def test_rows_follow_from_the_params_that_make_them():
     assert list(rows) == ["gt", "net", "net+refine-oracle", "net+refine-sam2-tiny",
                           "net+refine-oracle-vote-frame", "classify-oracle-net",
                           "classify-oracle-sam2-tiny", "cffm"]
-    assert rows["net+refine-sam2-tiny"] == {"kind": "refine", "baseline": "net",
-                                            "source": "sam2-tiny", "vote": "masklet"}
-    assert rows["net+refine-oracle-vote-frame"]["vote"] == "frame"
-    assert rows["classify-oracle-sam2-tiny"] == {"kind": "classify", "source": "oracle",
-                                                 "features": "sam2-tiny", "encoder": "sam2"}
-    assert "tv3s" not in rows and rows["cffm"] == {"kind": "external"}
+    assert rows["net+refine-sam2-tiny"].describe() == {
+        "kind": "refine", "baseline": "net", "source": "sam2-tiny", "vote": "masklet"}
+    assert rows["net+refine-oracle-vote-frame"].stage == "refine-vote-frame@camvid-net-oracle"
+    assert rows["classify-oracle-sam2-tiny"].describe() == {
+        "kind": "classify", "source": "oracle", "features": "sam2-tiny", "encoder": "sam2"}
+    assert rows["classify-oracle-sam2-tiny"].stage == "classify-sam2@camvid-oracle-sam2-tiny"
+    assert "tv3s" not in rows and rows["cffm"].describe() == {"kind": "external"}
 
 
-def test_refiner_table_shows_deltas_and_not_run_rows_with_their_reason():
-    rng = np.random.default_rng(3)
-    inter = rng.integers(50, 100, (20, 2))
-    union = inter + 20
-    results = type("R", (), {})()
-    results.dataset = "camvid"
-    base = Method("net", "baseline", {"test": split(inter.tolist(), union.tolist(), [0.5] * 9),
-                                      "inference": {"fps": 9.0}})
-    refined = Method("net+refine-oracle", "refine",
-                     {"test": split((inter + 10).tolist(), union.tolist(), [0.7] * 9)},
-                     baseline="net", source="oracle")
-    missing = Method("net+refine-sam2-tiny", "refine",
-                     {"status": "not run", "reason": "no checkpoint", "fix": "download it"},
-                     baseline="net", source="sam2-tiny")
-    results.of_kind = lambda *kinds: [m for m in (base, refined, missing) if m.kind in kinds]
-    scorer = Scorer({"mIoU": "test", "mBIoU": "test", "mVC8": "test", "mVC16": "test"}, 200)
+def test_identity_of_each_row_comes_from_its_folders_record(pipeline):
+    work, results, _ = pipeline
+    record = json.loads((work / "predictions" / "camvid" / "fastscnn+refine-oracle" /
+                         "record.json").read_text())
+    assert record["method"] == results.methods["fastscnn+refine-oracle"].result["method"] == {
+        "kind": "refine", "baseline": "fastscnn", "source": "oracle", "vote": "masklet"}
+    assert results.methods["gt"].kind == "reference"
+    assert not results.methods["fastscnn+refine-sam2-tiny"].ran
+
+
+def test_refiner_table_shows_deltas_and_not_run_rows_with_their_reason(pipeline):
+    _, results, _ = pipeline
+    scorer = Scorer.of(results, 200)
+    assert scorer.splits == {"mIoU": "test", "mBIoU": "test", "mVC8": "val", "mVC16": "val",
+                             "TC": "val"}
     table = refiner_table(results, scorer, "")
-    assert [row[0] for row in table.rows] == ["net", "+ refine", "+ refine"]
+    assert [row[:2] for row in table.rows] == [
+        ["fastscnn", "-"], ["+ refine", "oracle"], ["+ refine", "sam2-tiny"]]
+    base, refined = results.methods["fastscnn"], results.methods["fastscnn+refine-oracle"]
     delta = table.rows[1][table.columns.index("ΔmIoU")]
-    assert delta.startswith(percent(refined.result["test"]["mIoU"] - base.result["test"]["mIoU"],
-                                    signed=True))
-    assert table.rows[2][2] == "not run (1)" and table.notes == ["no checkpoint Fix: download it"]
+    assert delta.startswith(percent(refined.result["test"]["mIoU"]
+                                    - base.result["test"]["mIoU"], signed=True) + " [")
+    assert table.rows[2][2] == "not run (1)"
+    assert table.notes == ["no checkpoint here Fix: download it"]
     md, tex = table.markdown(), table.latex()
-    assert "| net | - |" in md and "(1) no checkpoint Fix: download it" in md
-    assert r"\toprule" in tex and r"$\Delta$mIoU" in tex and tex.count(r"\\") == 4
+    assert "| fastscnn | - |" in md and "(1) no checkpoint here Fix: download it" in md
+    assert r"\toprule" in tex and r"$\Delta$mIoU" in tex
 
 
 def test_table_csv_keeps_raw_numbers(tmp_path):
@@ -113,30 +148,40 @@ def test_compare_lists_every_regression_readably():
     assert compare(reference, reference, {"default": 0.0}) == []
 
 
-def test_seed_table_sets_the_spread_across_seeds_beside_the_bootstrap_interval():
+def test_seed_table_sets_the_spread_across_seeds_beside_the_bootstrap_interval(pipeline, tmp_path):
+    """Two more 'seeds' of the baseline: predictions of the committed Fast-SCNN with its class
+    biases nudged (as retraining moves a model), scored as `vss seeds` scores them."""
+    from baselines import checkpoint
+    from baselines.predict import predict
+    from replication.data.registry import get_dataset
+    from replication.metrics.evaluate import evaluate_dataset
+    from replication.metrics.specs import headline_metrics
     from replication.report.tables import seed_table
 
-    rng = np.random.default_rng(4)
-    inter = rng.integers(50, 100, (20, 2))
-    main = Method("net", "baseline", {"test": split(inter.tolist(), (inter + 20).tolist(),
-                                                    [0.5] * 9)})
-    results = type("R", (), {})()
-    results.dataset, results.methods = "camvid", {"net": main}
-    value = main.result["test"]["mIoU"]
-    results.seeds = {1: {"methods": {"net": {"test": {"mIoU": value + 0.02, "mBIoU": 0.5,
-                                                      "mVC8": 0.5, "mVC16": float("nan")}}}},
-                     2: {"methods": {"net": {"test": {"mIoU": value - 0.04, "mBIoU": 0.5,
-                                                      "mVC8": 0.5, "mVC16": float("nan")}}}}}
-    scorer = Scorer({"mIoU": "test", "mBIoU": "test", "mVC8": "test", "mVC16": "test",
-                     "TC": "test"}, 100)
+    _, results, root = pipeline
+    dataset = get_dataset("camvid", root)
+    seeds = {}
+    for seed, nudge in ((1, 0.3), (2, -0.3)):
+        state = checkpoint.load(CHECKPOINT)
+        state["state_dict"]["decode_head.conv_seg.bias"] = (
+            state["state_dict"]["decode_head.conv_seg.bias"].float() + nudge * np.arange(11))
+        checkpoint.save(tmp_path / f"{seed}.pth", state.pop("state_dict"), **state)
+        predict(tmp_path / f"{seed}.pth", dataset, ["val", "test"], tmp_path / f"p{seed}",
+                device="cpu")
+        result = evaluate_dataset(tmp_path / f"p{seed}", dataset, ["val", "test"],
+                                  progress=False)
+        seeds[seed] = {"methods": {"fastscnn": {s: headline_metrics(result[s])
+                                                for s in ("val", "test")}}}
+    results.seeds = seeds
+    scorer = Scorer.of(results, 100)
     table = seed_table(results, scorer, "")
     assert "TC" not in table.columns  # the seed runs keep no TC: no column, no error
-    mean = value - 0.02 / 3
-    sd = np.std([value, value + 0.02, value - 0.04], ddof=1)
+    values = [results.methods["fastscnn"].result["test"]["mIoU"],
+              *(s["methods"]["fastscnn"]["test"]["mIoU"] for s in seeds.values())]
+    mean, sd = np.mean(values), np.std(values, ddof=1)
     row = dict(zip(table.columns, table.rows[0]))
     assert row["mIoU seeds"] == f"{100 * mean:.1f} ± {100 * sd:.1f} (3)"
-    assert row["mIoU"].startswith(f"{100 * value:.1f} [")  # the interval over frames
-    assert row["mVC16 seeds"] == "n/a"
+    assert row["mIoU"].startswith(f"{100 * values[0]:.1f} [")  # the interval over frames
     assert table.records[0]["mIoU_seed_sd"] == pytest.approx(sd)
     assert "mean ± standard deviation over 3 training seeds" in table.caption
     results.seeds = {}

@@ -7,8 +7,8 @@ import pytest
 pytest.importorskip("sam2")
 
 from replication.cli import main  # noqa: E402
-from replication.data.fetch import sha256_file  # noqa: E402
-from replication.masks.checkpoint import obtain_checkpoint  # noqa: E402
+from replication.core.hashing import sha256_file  # noqa: E402
+from replication.masks.sam2.checkpoint import obtain_checkpoint  # noqa: E402
 from tests.conftest import SAM2_CONFIG  # noqa: E402
 
 UNREACHABLE = "http://127.0.0.1:9/sam2.1_hiera_tiny.pt"  # the discard port: refused at once

@@ -1,7 +1,6 @@
 """The SAM2 masklet source with a randomly initialised SAM2.1 hiera-tiny (no weights can be
 downloaded here): built from the sam2 package's own config, saved to a temporary checkpoint and
 loaded through our real loading code. Its masks mean nothing; the code path is what is tested."""
-import numpy as np
 import pytest
 from PIL import Image
 
@@ -9,8 +8,8 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("sam2")
 
 from replication.data.video import Frame, Video  # noqa: E402
-from replication.masks.sam2_source import (  # noqa: E402
-    MissingCheckpoint, SAM2Source, cast_memory_to_query_dtype, load_sam2)
+from replication.masks.sam2.loading import MissingCheckpoint, cast_memory_to_query_dtype, load_sam2  # noqa: E402
+from replication.masks.sam2.source import SAM2Source  # noqa: E402
 from tests.conftest import SAM2_CONFIG as CONFIG  # noqa: E402
 from tests.test_masks_refine import TinyDataset  # noqa: E402
 

@@ -105,7 +105,8 @@ def test_flow_linked_superpixels_follow_moving_blobs(tmp_path):
     source keeps each square one masklet through the window; per-frame superpixels do not."""
     from PIL import Image
 
-    from replication.masks.sources import Superpixel, SuperpixelFlow
+    from replication.masks.superpixel import Superpixel
+    from replication.masks.superpixel_flow import SuperpixelFlow
     from tests.test_masks_refine import TinyDataset
 
     frames = []

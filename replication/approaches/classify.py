@@ -18,35 +18,41 @@ import numpy as np
 from scipy import ndimage
 from tqdm import tqdm
 
-from replication.approaches.features import masklet_features
+from replication.approaches.features import PER, masklet_features
 from replication.approaches.refine import timing, total_seconds
-from replication.atomic import staged_dir, write_csv, write_json
-from replication.data.dataset import Dataset
+from replication.core.atomic import staged_dir, write_csv, write_json
+from replication.core.errors import InputError, MissingInput
+from replication.core.records import write_record
+from replication.core.settings import Settings, setting
+from replication.data.dataset import Dataset, split_videos
 from replication.data.images import read_image
 from replication.data.labels import write_label
 from replication.data.video import IGNORE, INFERENCE_FILE, prediction_path
-from replication.masks.sources import split_videos
 from replication.masks.runs import histograms, paint
 from replication.masks.store import VideoMasklets, load_for_video
-from replication.records import write_record
 
 FORMAT = "vss-masklet-classifier-1"
 MODEL_FILE = "classifier.pt"
 FILLS = ("nearest", "ignore")
+CURVE_FIELDS = ["epoch", "loss", "accuracy"]
 
 
 @dataclass
-class Settings:
-    hidden: tuple[int, ...] = (256,)
-    dropout: float = 0.1
-    epochs: int = 60
-    lr: float = 1e-3
-    batch: int = 256
-    weight_decay: float = 1e-4
-    min_purity: float = 0.5
-    class_weighting: bool = True
-    per: str = "masklet"
-    seed: int = 0
+class ClassifierSettings(Settings):
+    """How the masklet classifier is trained (`classify.train` in params)."""
+
+    hidden: tuple[int, ...] = setting((256,), "hidden layer widths of the MLP", min=1)
+    dropout: float = setting(0.1, "dropout after each hidden layer", min=0, below=1)
+    epochs: int = setting(60, "passes over the training masklets", min=1)
+    lr: float = setting(1e-3, "AdamW learning rate", above=0)
+    batch: int = setting(256, "masklets per step", min=1)
+    weight_decay: float = setting(1e-4, "AdamW weight decay", min=0)
+    min_purity: float = setting(0.5, "skip training masklets whose majority class holds a "
+                                "smaller share of their pixels", min=0, max=1)
+    class_weighting: bool = setting(True, "ENet class weights over the training masklets")
+    per: str = setting("masklet", "one vector per masklet (mean over its frames) or per frame",
+                       choices=PER)
+    seed: int = setting(0, "seed of the MLP's initialisation and batches")
 
 
 def masklet_targets(vm: VideoMasklets, labels: list[np.ndarray], num_classes: int):
@@ -76,7 +82,7 @@ def build_mlp(in_dim: int, num_classes: int, hidden: tuple[int, ...], dropout: f
     return nn.Sequential(*layers, nn.Linear(dim, num_classes))
 
 
-def train_mlp(x: np.ndarray, y: np.ndarray, num_classes: int, settings: Settings):
+def train_mlp(x: np.ndarray, y: np.ndarray, num_classes: int, settings: ClassifierSettings):
     """An MLP fitted to standardised `x` -> `y` with AdamW; returns (model, mean, std, curve)."""
     import torch
 
@@ -113,7 +119,8 @@ def train_mlp(x: np.ndarray, y: np.ndarray, num_classes: int, settings: Settings
     return model.eval(), mean, std, curve
 
 
-def training_set(dataset: Dataset, split: str, masks_dir: Path, encoder, settings: Settings):
+def training_set(dataset: Dataset, split: str, masks_dir: Path, encoder,
+                 settings: ClassifierSettings):
     """(vectors, classes) of the usable masklets of a split, and counts of what was skipped."""
     xs, ys, skipped = [], [], {"ignore": 0, "impure": 0}
     for _, video in tqdm(split_videos(dataset, [split]), desc="pool train masklets",
@@ -130,13 +137,13 @@ def training_set(dataset: Dataset, split: str, masks_dir: Path, encoder, setting
         ys.append(classes[ids][keep])
     x, y = np.concatenate(xs), np.concatenate(ys)
     if not len(x):
-        raise ValueError(f"{masks_dir}: no {split} masklet has a class majority with purity >= "
+        raise InputError(f"{masks_dir}: no {split} masklet has a class majority with purity >= "
                          f"{settings.min_purity}; lower min-purity or check the masks")
     return x, y, skipped
 
 
-def train_classifier(dataset: Dataset, split: str, masks_dir: Path, encoder, encoder_spec: dict,
-                     out_dir: Path, curve_path: Path, settings: Settings) -> dict:
+def train_classifier(dataset: Dataset, split: str, masks_dir: Path, encoder, out_dir: Path,
+                     curve_path: Path, settings: ClassifierSettings) -> dict:
     """Train on a split's masklets; save the classifier (`<out_dir>/classifier.pt`, plain
     tensors) and its curve."""
     import torch
@@ -148,19 +155,19 @@ def train_classifier(dataset: Dataset, split: str, masks_dir: Path, encoder, enc
             "train_seconds": round(time.perf_counter() - start, 2),
             "train_accuracy": curve[-1]["accuracy"]}
     state = {"format": FORMAT, "settings": asdict(settings), "classes": list(dataset.classes),
-             "encoder": encoder_spec, "mean": torch.from_numpy(mean), "std": torch.from_numpy(std),
+             "encoder": encoder.spec, "mean": torch.from_numpy(mean), "std": torch.from_numpy(std),
              "state_dict": model.state_dict(), "info": info}
     with staged_dir(out_dir) as staging:
         torch.save(state, staging / MODEL_FILE)
         write_record(staging, "classifier", dataset=dataset.name, split=split, masks=masks_dir,
-                     encoder=encoder_spec, settings=asdict(settings))
+                     encoder=encoder.spec, settings=asdict(settings))
     write_curve(curve_path, curve)
     return info
 
 
 def write_curve(path: Path, rows: list[dict]) -> None:
     """The training curve as CSV (only the header when nothing was trained)."""
-    write_csv(path, rows, ["epoch", "loss", "accuracy"])
+    write_csv(path, rows, CURVE_FIELDS)
 
 
 def load_classifier(path: Path, num_classes: int):
@@ -169,12 +176,12 @@ def load_classifier(path: Path, num_classes: int):
 
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: classifier not found; run `vss classify train` first")
+        raise MissingInput(f"{path}: classifier not found; run `vss classify train` first")
     state = torch.load(path, map_location="cpu", weights_only=True)
     if state.get("format") != FORMAT:
-        raise ValueError(f"{path}: not a masklet classifier of this suite ({FORMAT})")
+        raise InputError(f"{path}: not a masklet classifier of this suite ({FORMAT})")
     if len(state["classes"]) != num_classes:
-        raise ValueError(f"{path}: trained for {len(state['classes'])} classes, the dataset "
+        raise InputError(f"{path}: trained for {len(state['classes'])} classes, the dataset "
                          f"has {num_classes}")
     settings = state["settings"]
     model = build_mlp(len(state["mean"]), num_classes, tuple(settings["hidden"]),
@@ -206,7 +213,7 @@ def predict_classifier(model_path: Path, dataset: Dataset, splits: list[str], ma
     import torch
 
     if fill not in FILLS:
-        raise ValueError(f"fill must be one of {FILLS}, got {fill!r}")
+        raise InputError(f"fill must be one of {FILLS}, got {fill!r}")
     model, mean, std, state = load_classifier(model_path, dataset.num_classes)
     per = state["settings"]["per"]
     frames, covered, seconds, mask_seconds = 0, 0.0, 0.0, []
@@ -238,6 +245,8 @@ def predict_classifier(model_path: Path, dataset: Dataset, splits: list[str], ma
                 "coverage": round(covered / frames, 4),
                 **timing(frames, parts, "features, classifier and fusion")}
         write_json(staging / INFERENCE_FILE, info)
-        write_record(staging, "classify", dataset=dataset.name, splits=list(splits),
-                     classifier=model_path, masks=masks_dir, encoder=state["encoder"], fill=fill)
+        write_record(staging, "classify", {"source": Path(masks_dir).name,
+                                           "features": encoder.name, "encoder": encoder.kind},
+                     dataset=dataset.name, splits=list(splits), classifier=model_path,
+                     masks=masks_dir, encoder=state["encoder"], fill=fill)
     return info

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from replication.core.errors import InputError
 from replication.masks.store import VideoMasklets
 
 PER = ("masklet", "frame")
@@ -37,7 +38,7 @@ def masklet_features(vm: VideoMasklets, images, encoder, per: str = "masklet"):
     import torch
 
     if per not in PER:
-        raise ValueError(f"per must be one of {PER}, got {per!r}")
+        raise InputError(f"per must be one of {PER}, got {per!r}")
     sums, weights, rows = None, None, []
     for t, image in enumerate(images):
         ids, masks = vm.at_frame(t)
@@ -66,11 +67,17 @@ class SAM2Encoder:
     """SAM2's image embedding (256 x 64 x 64 for the 1024 x 1024 input it resizes every frame
     to), through the sam2 package's image predictor on our loaded model."""
 
-    def __init__(self, config: str, checkpoint: Path, device: str = "auto"):
+    kind = "sam2"
+
+    def __init__(self, config: str, checkpoint: Path, device: str = "auto",
+                 name: str | None = None):
         from sam2.sam2_image_predictor import SAM2ImagePredictor
 
-        from replication.masks.sam2_source import load_sam2
+        from replication.masks.sam2.loading import load_sam2
 
+        self.name = name or Path(checkpoint).stem
+        self.spec = {"features": self.kind, "name": self.name, "config": config,
+                     "checkpoint": str(checkpoint)}
         self.predictor = SAM2ImagePredictor(load_sam2(config, checkpoint, device))
 
     def __call__(self, image: np.ndarray):
@@ -82,11 +89,39 @@ class BaselineEncoder:
     """The input of a trained baseline's classification layer (`decode_head.conv_seg`): its last
     decoder features, cropped to the frame (the model pads frames to a multiple of 32)."""
 
+    kind = "baseline"
+
     def __init__(self, checkpoint: Path, num_classes: int, device: str = "auto"):
         from baselines.predict import decoder_features, load_model
 
+        checkpoint = Path(checkpoint)
+        self.name = checkpoint.name if checkpoint.is_dir() else checkpoint.stem
+        self.spec = {"features": self.kind, "name": self.name, "checkpoint": str(checkpoint)}
         self.model, self.cfg, self.dev = load_model(checkpoint, num_classes, device=device)
         self._features = decoder_features
 
     def __call__(self, image: np.ndarray):
         return self._features(self.model, self.cfg, image, self.dev).float().cpu()
+
+
+def make_encoder(features: str, num_classes: int, *, checkpoint: Path | None = None,
+                 sam2_record: Path | None = None, sam2_config: str | None = None,
+                 sam2_checkpoint: Path | None = None, device: str = "auto"):
+    """The encoder of `features` (`baseline`: a trained baseline's `checkpoint`; `sam2`: the
+    model a `vss sam2-checkpoint` record names, or a config and checkpoint given directly)."""
+    from replication.core.errors import SettingsError
+    from replication.masks.sam2.loading import DEFAULT_CONFIG, checkpoint_from_record
+
+    if features == "sam2":
+        name = None
+        if sam2_record is not None:
+            sam2_config, sam2_checkpoint = checkpoint_from_record(sam2_record)
+            name = Path(sam2_record).stem
+        if sam2_checkpoint is None:
+            raise SettingsError("--features sam2 needs --sam2-record or --sam2-checkpoint")
+        return SAM2Encoder(sam2_config or DEFAULT_CONFIG, sam2_checkpoint, device, name)
+    if features != "baseline":
+        raise SettingsError(f"--features {features!r}: one of sam2, baseline")
+    if checkpoint is None:
+        raise SettingsError("--features baseline needs the baseline's --checkpoint")
+    return BaselineEncoder(checkpoint, num_classes, device)

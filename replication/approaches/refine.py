@@ -16,17 +16,16 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from replication.atomic import staged_dir, write_json
-from replication.data.dataset import Dataset
+from replication.core.atomic import staged_dir, write_json
+from replication.core.device import cpu_model
+from replication.core.errors import InputError
+from replication.core.not_run import mark_not_run, not_run
+from replication.core.records import write_record
+from replication.data.dataset import Dataset, split_videos
 from replication.data.labels import read_label, write_label
-from replication.data.video import INFERENCE_FILE, prediction_path
-from replication.device import cpu_model
-from replication.masks.sources import split_videos
+from replication.data.video import INFERENCE_FILE, check_predictions_exist, prediction_path
 from replication.masks.runs import histograms, paint
 from replication.masks.store import VideoMasklets, load_for_video
-from replication.metrics.evaluate import check_predictions_exist
-from replication.not_run import mark_not_run, not_run
-from replication.records import write_record
 
 VOTES = ("masklet", "frame")
 
@@ -37,14 +36,14 @@ def refine_video(preds: list[np.ndarray], vm: VideoMasklets, num_classes: int,
     the masklets' runs (replication.masks.runs): each frame's RLEs are parsed once, counted
     with one bincount, painted without decoding a mask."""
     if vote not in VOTES:
-        raise ValueError(f"vote must be one of {VOTES}, got {vote!r}")
+        raise InputError(f"vote must be one of {VOTES}, got {vote!r}")
     if len(preds) != len(vm.frames):
-        raise ValueError(f"{vm.video}: {len(preds)} baseline frames for {len(vm.frames)} "
+        raise InputError(f"{vm.video}: {len(preds)} baseline frames for {len(vm.frames)} "
                          "masklet frames")
     tallies = []
     for pred in preds:
         if pred.shape != (vm.height, vm.width):
-            raise ValueError(f"{vm.video}: baseline frame {pred.shape} vs masklets "
+            raise InputError(f"{vm.video}: baseline frame {pred.shape} vs masklets "
                              f"{(vm.height, vm.width)}")
     for t, pred in enumerate(preds):
         tallies.append(histograms(vm.runs(t), pred, num_classes))
@@ -71,7 +70,7 @@ def refine_predictions(pred_dir: Path, masks_dir: Path, dataset: Dataset, splits
     """Refine a baseline's prediction folder with a masklet folder, video by video. Writes the
     timing to `inference.json`: `fps` is the whole method (baseline inference + masklets +
     refiner, per frame), with each part beside it. Masks or baseline that did not run (see
-    replication.not_run) make the output "not run" too, with their reason."""
+    replication.core.not_run) make the output "not run" too, with their reason."""
     record = not_run(masks_dir) or not_run(pred_dir)
     if record:
         return mark_not_run(out_dir, record["reason"], record["fix"])
@@ -97,8 +96,10 @@ def refine_predictions(pred_dir: Path, masks_dir: Path, dataset: Dataset, splits
                 "device": f"cpu ({cpu_model()}, numpy)",
                 **timing(frames, parts, "votes and painting (numpy, CPU)")}
         write_json(staging / INFERENCE_FILE, info)
-        write_record(staging, "refine", dataset=dataset.name, splits=list(splits),
-                     baseline=pred_dir, masks=masks_dir, vote=vote)
+        write_record(staging, "refine", {"baseline": Path(pred_dir).name,
+                                         "source": Path(masks_dir).name, "vote": vote},
+                     dataset=dataset.name, splits=list(splits), baseline=pred_dir,
+                     masks=masks_dir)
     return info
 
 

@@ -11,6 +11,7 @@ from collections import defaultdict
 
 import numpy as np
 
+from replication.core.errors import InputError, MissingInput
 from replication.data.dataset import Dataset
 from replication.data.video import IGNORE, Frame, Video
 
@@ -31,19 +32,19 @@ class CamVid(Dataset):
         image_dir, label_dir = self.root / split, self.root / f"{split}annot"
         for folder in (image_dir, label_dir):
             if not folder.is_dir():
-                raise FileNotFoundError(
+                raise MissingInput(
                     f"{folder}: missing; a CamVid root holds {split}/ and {split}annot/ "
                     "(run `vss fetch camvid`)")
         by_seq: dict[str, list[tuple[int, Frame]]] = defaultdict(list)
         for image in image_dir.glob("*.png"):
             match = _STEM.match(image.stem)
             if match is None:
-                raise ValueError(f"{image}: not a CamVid frame name (<sequence>_<frame>.png)")
+                raise InputError(f"{image}: not a CamVid frame name (<sequence>_<frame>.png)")
             label = label_dir / image.name
             if not label.is_file():
-                raise FileNotFoundError(f"{label}: label missing for frame {image}")
+                raise MissingInput(f"{label}: label missing for frame {image}")
             by_seq[match["seq"]].append((int(match["num"]), Frame(image.stem, image, label)))
         if not by_seq:
-            raise FileNotFoundError(f"{image_dir}: no frames")
+            raise MissingInput(f"{image_dir}: no frames")
         return [Video(seq, tuple(frame for _, frame in sorted(frames, key=lambda nf: nf[0])))
                 for seq, frames in sorted(by_seq.items())]

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from replication.core.errors import MissingInput
 from replication.data.dataset import Dataset
 from replication.data.labels import read_label
 from replication.data.video import IGNORE, Frame, Video, natural_key
@@ -56,7 +57,7 @@ class Cityscapes(Dataset):
         self.check_split(split)
         image_dir = self.image_dir(split)
         if not image_dir.is_dir():
-            raise FileNotFoundError(f"{image_dir}: missing; a Cityscapes root holds "
+            raise MissingInput(f"{image_dir}: missing; a Cityscapes root holds "
                                     "leftImg8bit_sequence/<split>/<city>/ (or leftImg8bit/) and "
                                     "gtFine/<split>/<city>/")
         snippets: dict[str, list[Frame]] = defaultdict(list)
@@ -67,13 +68,13 @@ class Cityscapes(Dataset):
             labelled = split != "test" and (gt.is_file() or _train_ids(gt).is_file())
             snippets[f"{city}_{seq}"].append(Frame(stem, image, gt if labelled else None))
         if not snippets:
-            raise FileNotFoundError(f"{image_dir}: no *{IMAGE_SUFFIX} frames")
+            raise MissingInput(f"{image_dir}: no *{IMAGE_SUFFIX} frames")
         videos = [Video(name, tuple(sorted(frames, key=lambda f: natural_key(f.stem))))
                   for name, frames in sorted(snippets.items())]
         if split != "test":
             unlabelled = [v.name for v in videos if all(f.label is None for f in v.frames)]
             if unlabelled:
-                raise FileNotFoundError(
+                raise MissingInput(
                     f"{self.root / 'gtFine' / split}: no gtFine label for snippet "
                     f"{unlabelled[0]} ({len(unlabelled)} snippets without one); unpack "
                     "gtFine_trainvaltest.zip into the same root")

@@ -6,6 +6,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from replication.core.errors import InputError, MissingInput
 from replication.data.labels import read_label
 from replication.data.video import Frame, Video
 
@@ -27,7 +28,7 @@ class Dataset:
     def __init__(self, root: Path):
         self.root = Path(root)
         if not self.root.is_dir():
-            raise FileNotFoundError(f"{self.root}: {self.name} dataset folder not found; "
+            raise MissingInput(f"{self.root}: {self.name} dataset folder not found; "
                                     + self.how_to_get(self.root))
 
     @classmethod
@@ -44,10 +45,15 @@ class Dataset:
 
     def check_split(self, split: str) -> None:
         if split not in self.splits:
-            raise ValueError(f"{self.name}: unknown split {split!r}; choose one of {self.splits}")
+            raise InputError(f"{self.name}: unknown split {split!r}; choose one of {self.splits}")
 
     def load_label(self, frame: Frame) -> np.ndarray:
         """The frame's ground truth as class ids 0..N-1 and 255 (ignore)."""
         if frame.label is None:
-            raise FileNotFoundError(f"{self.name}: frame {frame.stem} has no label file")
+            raise MissingInput(f"{self.name}: frame {frame.stem} has no label file")
         return cv2.LUT(read_label(frame.label), self.raw_to_train)
+
+
+def split_videos(dataset: Dataset, splits: list[str]) -> list[tuple[str, Video]]:
+    """(split, video) of every video of `splits`, in order."""
+    return [(split, video) for split in splits for video in dataset.videos(split)]

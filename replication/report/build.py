@@ -1,17 +1,29 @@
 """`vss report`: every table and figure of the report from `results/` (and, for the qualitative
 panels only, a few frames, prediction folders and masklets), for every benchmark that ran: one
 column group per benchmark in each table, figures per benchmark, and the README's headline
-table (written between the README's markers, never copied by hand)."""
+table (`headline.md`, which `vss readme` copies between the README's markers)."""
 from __future__ import annotations
 
 from pathlib import Path
 
-from replication.atomic import atomic_path, write_text
+from replication.core.atomic import atomic_path, write_text
+from replication.core.errors import InputError
+from replication.pipeline.specs import recipe
 from replication.report import figures
+from replication.report.bootstrap import RESAMPLES
 from replication.report.collect import Results, load_results
-from replication.report.tables import (Scorer, Table, ablation_table, mask_source_table, merge,
-                                       metric_cells, per_class_markdown, refiner_table,
-                                       seed_table, standalone_table)
+from replication.report.tables import (
+    Scorer,
+    Table,
+    ablation_table,
+    mask_source_table,
+    merge,
+    metric_cells,
+    per_class_markdown,
+    refiner_table,
+    seed_table,
+    standalone_table,
+)
 
 TABLES = [(refiner_table, 2), (standalone_table, 3), (mask_source_table, 2),
           (ablation_table, 5), (seed_table, 1)]  # and how many lead columns each has
@@ -19,26 +31,42 @@ README_START, README_END = "<!-- headline table: start -->", "<!-- headline tabl
 
 
 def caption_splits(results: Results) -> str:
-    measures = "mVC and TC" if "TC" in results.metrics else "mVC"
-    temporal = (f"{measures} on {results.temporal}" if results.temporal else
-                "mVC not defined (no consecutive labelled frames)")
-    return (f"mIoU and mBIoU on {results.region}, {temporal}; in percent, with 95% bootstrap "
-            "intervals over frames (mIoU, mBIoU) or windows (mVC), which understate the spread "
-            "across videos (frames of a video are correlated)"
-            + ("; TC pools its pairs' confusion (no interval) and uses the flow named in the "
-               "results (DIS by default, not the toolkit's RAFT)." if "TC" in results.metrics
-               else "."))
+    """Which split scores each metric and what its interval resamples, from the metrics'
+    specs."""
+    specs = results.specs
+    region = [n for n, s in specs.items() if s.role == "region"]
+    temporal = [n for n, s in specs.items() if s.role == "temporal"]
+    text = f"{_join(region)} on {results.region}, " + (
+        f"{_join(temporal)} on {results.temporal}" if results.temporal and temporal else
+        "no temporal metric (no consecutive labelled frames)")
+    by_unit: dict[str, list[str]] = {}
+    for name, spec in specs.items():
+        if spec.estimator is not None:
+            by_unit.setdefault(spec.unit, []).append(name)
+    text += ("; in percent, with 95% bootstrap intervals over " +
+             " or ".join(f"{unit}s ({', '.join(names)})" for unit, names in by_unit.items())
+             + ", which understate the spread across videos (frames of a video are correlated)")
+    without = [n for n, s in specs.items() if s.estimator is None]
+    if without:
+        text += f"; no interval for {_join(without)} (pooled over all frame pairs)"
+    if "TC" in specs:
+        text += "; TC uses the flow named in the results (DIS by default, not the toolkit's RAFT)"
+    return text + "."
 
 
-def build_report(results_dir: Path, out_dir: Path, params: dict, *, resamples: int = 1000,
-                 seed: int = 0, predictions: Path = Path("predictions"),
-                 masks: Path = Path("masks"), readme: Path | None = None) -> list[Path]:
+def _join(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def build_report(results_dir: Path, out_dir: Path, params: dict, *,
+                 resamples: int | None = None, seed: int = 0,
+                 predictions: Path = Path("predictions"),
+                 masks: Path = Path("masks")) -> list[Path]:
     """Write tables (md, tex, csv), the per-class appendix, figures, the headline table and an
     index into `out_dir` for the benchmarks of `params["datasets"]`."""
     out_dir = Path(out_dir)
+    resamples = resamples or RESAMPLES
     runs = {}
-    from replication.seeds import recipe
-
     for dataset in params["datasets"]:
         results = load_results(results_dir, dataset)
         results.seeds = {s: run for s, run in results.seeds.items()
@@ -53,8 +81,6 @@ def build_report(results_dir: Path, out_dir: Path, params: dict, *, resamples: i
     written = [p for t in tables for p in t.write(out_dir / "tables")]
     headline = merge({d: headline_table(r, s) for d, (r, s) in runs.items()}, 3)
     written.append(write_text(out_dir / "headline.md", headline.markdown()))
-    if readme:
-        written.append(update_readme(Path(readme), headline.markdown()))
     appendix = "\n".join(per_class_markdown(r, r.region, kind)
                          for r, _ in runs.values() for kind in ("IoU", "BIoU"))
     written.append(write_text(out_dir / "appendix_per_class.md", appendix))
@@ -104,22 +130,33 @@ def headline_table(results: Results, scorer: Scorer) -> Table:
     return table
 
 
-def update_readme(readme: Path, table: str) -> Path:
-    """Replace what stands between the README's headline markers by `table`."""
-    text = readme.read_text()
+def readme_block(readme: Path) -> str:
+    """What stands between the README's headline markers."""
+    text = Path(readme).read_text()
     if README_START not in text or README_END not in text:
-        raise ValueError(f"{readme}: has no headline markers ({README_START} ... {README_END})"
-                         "; add them where the table goes")
+        raise InputError(f"{readme}: has no headline markers ({README_START} ... "
+                         f"{README_END}); add them where the table goes")
+    return text.split(README_START, 1)[1].split(README_END, 1)[0].removeprefix("\n")
+
+
+def update_readme(readme: Path, headline: Path) -> bool:
+    """Make the README's headline block equal the report's headline table (`headline.md`);
+    returns whether the README changed."""
+    table = Path(headline).read_text()
+    if readme_block(readme) == table:
+        return False
+    text = Path(readme).read_text()
     head, rest = text.split(README_START, 1)
     _, tail = rest.split(README_END, 1)
-    return write_text(readme, f"{head}{README_START}\n{table}{README_END}{tail}")
+    write_text(readme, f"{head}{README_START}\n{table}{README_END}{tail}")
+    return True
 
 
 def _qualitative(params: dict, predictions: Path, masks: Path, out: Path) -> Path | None:
     """The qualitative panels of `report.qualitative` in params (its benchmark must have run)."""
+    from replication.core.errors import Unavailable
     from replication.data.registry import get_dataset
-    from replication.not_run import Unavailable
-    from replication.params import benchmark
+    from replication.pipeline.params import benchmark
     from replication.report.qualitative import panels
 
     spec = (params.get("report") or {}).get("qualitative")

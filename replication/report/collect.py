@@ -7,6 +7,9 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from replication.core.errors import InputError, MissingInput
+from replication.metrics.specs import ROLES, MetricSpec, result_specs
+
 KINDS = ("reference", "baseline", "external", "refine", "classify")
 
 
@@ -49,14 +52,22 @@ class Results:
         return [m for m in self.methods.values() if m.kind in kinds]
 
     @property
+    def specs(self) -> dict[str, MetricSpec]:
+        """The headline metrics the results carry (replication.metrics.specs), region ones (on
+        the region split) before temporal ones (on the temporal split; none without one), in
+        the order the evaluator made them; a metric no method has a value of is left out."""
+        found: dict[str, dict[str, MetricSpec]] = {role: {} for role in ROLES}
+        for method in self.methods.values():
+            for role, split in (("region", self.region), ("temporal", self.temporal)):
+                values = method.result.get(split) if method.ran and split else None
+                for name, spec in result_specs(values or {}).items():
+                    if spec.role == role and spec.headline and values.get(name) is not None:
+                        found[role].setdefault(name, spec)
+        return {name: spec for role in ROLES for name, spec in found[role].items()}
+
+    @property
     def metrics(self) -> list[str]:
-        """mIoU, mBIoU and the mVC windows and TC that were scored (none without a temporal
-        split)."""
-        temporal = [m.result.get(self.temporal, {}) for m in self.methods.values() if m.ran]
-        windows = sorted({k for split in temporal for k in split if k.startswith("mVC")},
-                         key=lambda k: int(k[3:]))
-        tc = ["TC"] if any(split.get("TC") is not None for split in temporal) else []
-        return ["mIoU", "mBIoU", *windows, *tc]
+        return list(self.specs)
 
 
 def load_results(results_dir: Path, dataset: str) -> Results:
@@ -65,13 +76,13 @@ def load_results(results_dir: Path, dataset: str) -> Results:
     for name, result in _jsons(root / dataset).items():
         what = result.get("method")
         if what is None:
-            raise ValueError(f"{root / dataset / name}.json: says not what method it is (no "
+            raise InputError(f"{root / dataset / name}.json: says not what method it is (no "
                              "`method` entry); results for the report come from `vss score`")
         methods[name] = Method(name, what["kind"], result, what.get("baseline"),
                                what.get("source"), what.get("features"),
                                what.get("vote", "masklet"))
     if not methods:
-        raise FileNotFoundError(f"{root / dataset}: no results JSON; run the pipeline first "
+        raise MissingInput(f"{root / dataset}: no results JSON; run the pipeline first "
                                 "(`dvc repro`)")
     roles = next(iter(methods.values())).result.get("roles", {})
     curves = {p.stem: p for p in sorted((root / "training" / dataset).glob("*.csv"))}

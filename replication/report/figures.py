@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from replication.atomic import atomic_path
+from replication.core.atomic import atomic_path
 from replication.report.collect import Results
 
 
@@ -78,13 +78,15 @@ def band_width_curve(results: Results, out: Path) -> Path | None:
 
 
 def per_video_vc(results: Results, out: Path) -> Path | None:
-    """mVC8, mVC16 and TC of every video of the temporal split, per method."""
+    """The temporal metrics (mVC8, mVC16, TC) of every video of the temporal split, per
+    method."""
     plt, sns = _plt()
     split = results.temporal
+    temporal = [n for n, spec in results.specs.items() if spec.role == "temporal"]
     ran = [m for m in results.methods.values() if split and m.ran and m.kind != "reference"]
     rows = [{"method": m.name, "video": video, "metric": key, "value": 100 * v[key]}
             for m in ran for video, v in m.result.get(split, {}).get("per_video", {}).items()
-            for key in v if key.startswith("mVC") and v[key] == v[key]]
+            for key in v if key in temporal and v[key] == v[key]]
     rows += [{"method": m.name, "video": video, "metric": "TC", "value": 100 * tc}
              for m in ran for video, tc in (m.result.get(split, {}).get("tc") or {}).get(
                  "per_video", {}).items() if tc == tc]

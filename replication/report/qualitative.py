@@ -7,12 +7,12 @@ from pathlib import Path
 
 import numpy as np
 
-from replication.data.dataset import Dataset
+from replication.core.errors import InputError
+from replication.data.dataset import Dataset, split_videos
 from replication.data.images import read_image
 from replication.data.labels import read_label
 from replication.data.video import IGNORE, prediction_path
 from replication.masks.runs import paint
-from replication.masks.sources import split_videos
 from replication.masks.store import load_for_video
 
 
@@ -45,7 +45,7 @@ def panels(dataset: Dataset, splits: list[str], stems: list[str], methods: dict[
              for t, f in enumerate(video.frames)}
     missing = [s for s in stems if s not in found]
     if missing:
-        raise ValueError(f"frames {missing} are not in {dataset.name} {splits}; pick frames "
+        raise InputError(f"frames {missing} are not in {dataset.name} {splits}; pick frames "
                          "of the evaluated splits")
     rows = []
     for stem in stems:

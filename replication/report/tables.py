@@ -10,9 +10,10 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from replication.atomic import write_csv, write_text
+from replication.core.atomic import write_csv, write_text
 from replication.report import bootstrap
 from replication.report.collect import Method, Results
+
 
 @dataclass
 class Scorer:
@@ -24,9 +25,10 @@ class Scorer:
 
     @classmethod
     def of(cls, results: Results, resamples: int = bootstrap.RESAMPLES, seed: int = 0):
-        """mIoU and mBIoU on the results' region split, mVC and TC on their temporal split."""
-        return cls({m: results.temporal if m.startswith("mVC") or m == "TC" else results.region
-                    for m in results.metrics}, resamples, seed)
+        """Each metric on the results' split of its role (region: mIoU, mBIoU; temporal: mVC,
+        TC)."""
+        return cls({name: results.temporal if spec.role == "temporal" else results.region
+                    for name, spec in results.specs.items()}, resamples, seed)
 
     @property
     def metrics(self) -> list[str]:

@@ -1,0 +1,80 @@
+"""`vss`: one subcommand per pipeline stage, each a small module over one library call.
+
+Every command takes its settings as flags; with `--params params.yaml` (as dvc.yaml runs them)
+what is not given comes from params: the benchmark's folder and splits (`--dataset`), and the
+command's own entry (`--entry`: a baseline, a masks source, a reference method). Flags that are
+not given and not in params take the library's defaults (the settings dataclasses).
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import signal
+import sys
+
+# command -> its module in this package (each has HELP, add_arguments(parser) and run(args))
+COMMANDS = {
+    "fetch": "fetch", "evaluate": "evaluate", "score": "score", "degrade": "degrade",
+    "train": "train", "predict": "predict", "masks": "masks", "classify": "classify",
+    "report": "report", "readme": "readme", "ci-profile": "ci_profile",
+    "make-mini": "make_mini", "sam2-checkpoint": "sam2_checkpoint", "seeds": "seeds",
+    "refine": "refine", "import": "import_", "deps": "deps",
+}
+
+
+def command_module(command: str):
+    return importlib.import_module(f"{__name__}.{COMMANDS[command]}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="vss", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    for command in COMMANDS:
+        module = command_module(command)
+        p = sub.add_parser(command, help=module.HELP, description=module.HELP)
+        module.add_arguments(p)
+        p.set_defaults(run=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run a command; a VSSError (bad input, a setting, a missing file) is one line on stderr
+    and exit 1, anything else a bug with its traceback."""
+    from replication.core.errors import Unavailable, VSSError
+
+    args = build_parser().parse_args(argv)
+    # SIGTERM (e.g. a killed `dvc repro`) unwinds like Ctrl-C, so staging folders are removed
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    try:
+        try:
+            args.run(args)
+        except Unavailable as exc:
+            if not getattr(args, "record_not_run", False):
+                raise
+            _record_not_run(args, exc)
+    except VSSError as exc:
+        print(f"vss {args.command}: error: {exc}" + (f"\n  to fix: {exc.fix}" if exc.fix else ""),
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+def _record_not_run(args, exc) -> None:
+    """Write the outputs of a command whose input is unavailable as 'not run' records: its
+    output folder, its JSON records and its training curve (a command module's
+    `not_run_outputs(args)` names them when they are not `--out`, `--stats`, `--manifest` and
+    `--curve`)."""
+    from replication.core.not_run import record_not_run
+
+    module = command_module(args.command)
+    if hasattr(module, "not_run_outputs"):
+        outputs = module.not_run_outputs(args)
+    else:
+        curve = getattr(args, "curve", None)
+        outputs = {"folder": getattr(args, "out", None),
+                   "records": tuple(p for p in (getattr(args, "stats", None),
+                                                getattr(args, "manifest", None)) if p),
+                   "curve": (curve, args.curve_fields) if curve else None}
+    record = record_not_run(exc, dataset=getattr(args, "dataset", None), **outputs)
+    print(f"vss {args.command}: not run ({record['reason']})\n  to fix: {record['fix']}")

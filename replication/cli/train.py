@@ -1,0 +1,39 @@
+"""`vss train`: a baseline network, trained (or a given checkpoint adopted)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from baselines.train import CURVE_FIELDS, BaselineRecipe, TrainSettings
+from replication.cli import common
+
+HELP = "train a baseline network (or adopt a given checkpoint)"
+
+
+def add_arguments(p) -> None:
+    common.add_dataset(p, entry="a baseline (`baselines:`): its net and train flags")
+    common.add_settings(p, BaselineRecipe)
+    common.add_settings(p, TrainSettings)
+    common.add_device(p)
+    p.add_argument("--out", type=Path, required=True, help="model folder to write")
+    p.add_argument("--curve", type=Path, required=True, help="training-curve CSV to write")
+    common.add_not_run(p)
+    p.set_defaults(curve_fields=CURVE_FIELDS)
+
+
+def run(args) -> None:
+    from baselines.train import make_baseline
+
+    flags = common.entry(args, "baselines")
+    if "seed" in common.params(args):  # the pipeline's seed, unless the entry sets its own
+        flags.setdefault("train", {}).setdefault("seed", common.params(args)["seed"])
+    recipe = BaselineRecipe.from_entry(flags, common.where(args, "baselines"),
+                                       **common.given(args, BaselineRecipe),
+                                       **common.given(args, TrainSettings))
+    meta = make_baseline(recipe, common.dataset(args), common.splits(args, "train")[0],
+                         args.out, args.curve, device=args.device)
+    if recipe.checkpoint:
+        print(f"adopted {recipe.checkpoint} as {recipe.model} (not trained here) -> {args.out}")
+    else:
+        print(f"trained {recipe.model} for {recipe.train.iterations} iterations in "
+              f"{meta['seconds']} s on {meta['device']}, peak RSS {meta['peak_rss_mb']} MB "
+              f"-> {args.out}")

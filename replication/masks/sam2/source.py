@@ -1,0 +1,198 @@
+"""SAM2 masklets: automatic masks on each window's first frame, tracked through the window.
+
+Per window of `window` frames: SAM2's automatic mask generator prompts a `points_per_side`^2
+grid on the first frame (thresholds from params), then the video predictor (`init_state`,
+`add_new_mask`, `propagate_in_video`) tracks every mask through the window (all masks as one
+batch), its frames handed over in memory (`frames_in_memory`) and the first frame's embedding
+taken from the mask generator (`image_encoder_output`); bfloat16 autocast on CUDA. Uses the
+real `sam2` package (PyPI `sam2==1.1.0`, an unofficial upload of Meta's code) with a config of
+that package and a checkpoint file; it never runs without one (see `load_sam2`).
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+from PIL import Image
+
+from replication.core.settings import from_flags, setting
+from replication.data.dataset import Dataset
+from replication.data.images import read_image
+from replication.data.video import Video
+from replication.masks.base import Context, Source
+from replication.masks.sam2.loading import DEFAULT_CONFIG, checkpoint_from_record, load_sam2
+from replication.masks.store import Masklet, VideoMasklets, encode
+
+
+@contextmanager
+def image_encoder_output(model, reuse: dict | None = None):
+    """Without `reuse`: keep what the model's image encoder computes inside the block (the
+    automatic mask generator encodes a window's first frame): {"features": forward_image's
+    output}. With one kept that way: its first encoding inside the block is that output, not
+    computed again (the video predictor's init_state encodes the first frame too)."""
+    kept = {} if reuse is None else dict(reuse)
+    encode = model.forward_image
+
+    def forward_image(image):
+        if reuse is not None and "features" in kept:
+            return kept.pop("features")
+        kept["features"] = encode(image)
+        return kept["features"]
+
+    model.forward_image = forward_image
+    try:
+        yield kept
+    finally:
+        del model.forward_image  # the class's method again
+
+
+@contextmanager
+def frames_in_memory(images: list[np.ndarray]):
+    """Let the video predictor's `init_state` take these RGB frames as they are: the sam2
+    package only reads a JPEG folder or an mp4, which would re-encode every frame (lossy) and
+    decode it again. The frames are prepared as its JPEG loader prepares them: resized to the
+    model's square input size with PIL, scaled to [0, 1], normalised with ImageNet's mean and
+    std, on the model's device."""
+    import sam2.sam2_video_predictor as video_predictor
+    import torch
+
+    original = video_predictor.load_video_frames
+
+    def load(video_path, image_size, offload_video_to_cpu, img_mean=(0.485, 0.456, 0.406),
+             img_std=(0.229, 0.224, 0.225), async_loading_frames=False,
+             compute_device=torch.device("cpu")):
+        frames = np.stack([np.asarray(Image.fromarray(image).resize((image_size, image_size)))
+                           for image in images])
+        tensor = torch.from_numpy(frames).permute(0, 3, 1, 2).float() / 255.0
+        if not offload_video_to_cpu:
+            tensor = tensor.to(compute_device)
+        mean = torch.tensor(img_mean, device=tensor.device)[:, None, None]
+        std = torch.tensor(img_std, device=tensor.device)[:, None, None]
+        return (tensor - mean) / std, images[0].shape[0], images[0].shape[1]
+
+    video_predictor.load_video_frames = load
+    try:
+        yield
+    finally:
+        video_predictor.load_video_frames = original
+
+
+@dataclass
+class SAM2Source(Source):
+    """SAM2's automatic masks on each window's first frame, tracked through the window (the
+    module docstring); the checkpoint is given, or comes from `model`'s checkpoint record."""
+
+    config: str = setting(DEFAULT_CONFIG, "a model config of the sam2 package",
+                          flag="sam2-config")
+    checkpoint: Path | None = setting(None, "a SAM2 checkpoint file (default: the one `model`'s "
+                                      "record names)", flag="sam2-checkpoint")
+    window: int = setting(32, "frames per window: masks on its first frame, tracked through "
+                          "it", min=1)
+    points_per_side: int = setting(16, "the automatic mask generator's prompt grid", min=1)
+    pred_iou_thresh: float = setting(0.6, "masks below this predicted IoU are dropped", min=0,
+                                     max=1)
+    stability_score_thresh: float = setting(0.8, "masks below this stability are dropped",
+                                            min=0, max=1)
+    stability_score_offset: float = setting(0.9, "logit offset of the stability score", min=0)
+    max_masklets: int | None = setting(None, "keep the best N per window (fixed counts for FPS "
+                                       "runs)", min=1)
+    box_nms_thresh: float = setting(0.7, "the generator's box NMS IoU (1.0: none, to force "
+                                    "counts)", min=0, max=1)
+    vos_optimized: bool = setting(False, "SAM2's compiled video predictor (CUDA; slow first "
+                                  "video)")
+    model: str | None = setting(None, "an entry of `sam2:` in params, whose checkpoint record "
+                                "(results/sam2/<model>.json) gives config and checkpoint")
+    device: str = setting("auto", flag=False)
+    name: ClassVar[str] = "sam2"
+    _not_settings: ClassVar[tuple[str, ...]] = ("device", "model")
+    _predictor: object = field(default=None, repr=False)
+    _sha256: str | None = field(default=None, repr=False)
+
+    def validate(self) -> None:
+        if self.checkpoint is None:
+            self.reject("checkpoint", "a file; or name `model`, an entry of `sam2:` whose "
+                        "checkpoint record gives it")
+        self.checkpoint = Path(self.checkpoint)
+
+    @classmethod
+    def from_params(cls, flags: dict, *, where: str = "", context: Context = Context()):
+        """With `model` and no `checkpoint`, config and checkpoint come from the model's record
+        (MissingCheckpoint, with its reason, when the record says there is none)."""
+        flags = dict(flags)
+        if flags.get("model") and not flags.get("checkpoint"):
+            config, checkpoint = checkpoint_from_record(
+                Path(context.sam2_records) / f"{flags['model']}.json")
+            flags.update(config=config, checkpoint=checkpoint)
+        return from_flags(cls, flags, where, device=context.device)
+
+    def masklets(self, video: Video, dataset: Dataset) -> VideoMasklets:
+        import torch
+
+        self.load()
+        generator = self._generator()
+        first = read_image(video.frames[0].image)
+        vm = VideoMasklets(video.name, [f.stem for f in video.frames], *first.shape[:2],
+                           self.name)
+        device = self._predictor.device
+        # bfloat16 autocast on CUDA, as SAM2's own video demo runs; float32 on CPU
+        autocast = torch.autocast(device.type, dtype=torch.bfloat16,
+                                  enabled=device.type == "cuda")
+        with torch.inference_mode(), autocast:
+            for start in range(0, len(video.frames), self.window):
+                images = [read_image(f.image) for f in video.frames[start:start + self.window]]
+                self._track_window(vm, start, images, generator)
+        return vm
+
+    def settings(self) -> dict:
+        """What determines the masklets, the checkpoint by its sha256 (so another file at the
+        same path redoes the videos)."""
+        from replication.core.hashing import sha256_file
+
+        if self._sha256 is None:
+            if not Path(self.checkpoint).is_file():
+                self.load()  # raises MissingCheckpoint, with the reason
+            self._sha256 = sha256_file(self.checkpoint)
+        return {**super().settings(), "checkpoint": self._sha256}
+
+    def load(self) -> "SAM2Source":
+        """Load the model now (else on the first video)."""
+        if self._predictor is None:
+            self._predictor = load_sam2(self.config, self.checkpoint, self.device,
+                                        vos_optimized=self.vos_optimized)
+        return self
+
+    def _generator(self):
+        from sam2.automatic_mask_generator import SAM2AutomaticMaskGenerator
+
+        return SAM2AutomaticMaskGenerator(
+            self._predictor, points_per_side=self.points_per_side,
+            pred_iou_thresh=self.pred_iou_thresh,
+            stability_score_thresh=self.stability_score_thresh,
+            stability_score_offset=self.stability_score_offset,
+            box_nms_thresh=self.box_nms_thresh)
+
+    def _track_window(self, vm: VideoMasklets, start: int, images: list[np.ndarray],
+                      generator) -> None:
+        with image_encoder_output(self._predictor) as first:
+            found = sorted(generator.generate(images[0]), key=lambda m: -m["predicted_iou"])
+        found = found[: self.max_masklets] if self.max_masklets is not None else found
+        if not found:
+            return
+        # init_state encodes (and caches) the first frame: it takes the generator's encoding
+        with frames_in_memory(images), image_encoder_output(self._predictor, first):
+            state = self._predictor.init_state(video_path="<frames in memory>")
+        for obj_id, mask in enumerate(found):
+            self._predictor.add_new_mask(state, frame_idx=0, obj_id=obj_id,
+                                         mask=mask["segmentation"])
+        rles = [[None] * len(vm.frames) for _ in found]
+        for t, obj_ids, logits in self._predictor.propagate_in_video(state):
+            masks = (logits[:, 0] > 0).cpu().numpy()
+            for i, (obj_id, rle) in enumerate(zip(obj_ids, encode(masks))):
+                if masks[i].any():
+                    rles[obj_id][start + t] = rle
+        self._predictor.reset_state(state)
+        for mask, rle in zip(found, rles):
+            vm.masklets.append(Masklet(len(vm.masklets), float(mask["predicted_iou"]), rle))

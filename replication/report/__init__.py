@@ -1,0 +1,1 @@
+"""The report: paper-style tables (md, tex, csv), figures and the headline table from results/."""
