@@ -10,8 +10,8 @@ those imports need: `point_sample` (mmcv's own pure-PyTorch code, loaded from mm
 and `sigmoid_focal_loss`, which mmseg calls only on CUDA tensors and which raises a clear error
 (on CPU mmseg takes its own pure-PyTorch path, which in 1.2.2 mis-slices 1-D targets:
 `target[:, num_classes]`; our configs do not use focal loss). Any other op raises
-ModuleNotFoundError, which mmseg's guarded imports (cc_head, psa_head, point_head) expect. With full mmcv installed
-it does nothing.
+ModuleNotFoundError, which mmseg's guarded imports (cc_head, psa_head, point_head) expect. With
+full mmcv installed it does nothing.
 """
 from __future__ import annotations
 

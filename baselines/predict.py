@@ -90,13 +90,15 @@ def predict(ckpt_path: Path, dataset: Dataset, splits: list[str], out_dir: Path,
     video by video, in this process or on a Ray cluster (`executor`: each worker loads the
     model once; the PNGs are written here)."""
     videos = sorted((v for s in splits for v in dataset.videos(s)), key=lambda v: -len(v.frames))
+    if executor is not None:
+        executor.connect()  # an unreachable cluster is named before anything is written
     if executor is not None and executor.kind == "ray":  # a bad checkpoint fails here, once
         load_model(ckpt_path, dataset.num_classes, device="cpu", model_name=model_name, mit=mit,
                    trust=trust)
     worker = functools.partial(load_model, ckpt_path, dataset.num_classes, device=device,
                                model_name=model_name, mit=mit, trust=trust)
     seconds, devices = [], set()
-    with staged_dir(out_dir) as staging:
+    with staged_dir(out_dir, inputs=[ckpt_path, dataset.root]) as staging:
         def write(video, result) -> None:
             labels, took, where = result
             seconds.append(took)

@@ -43,3 +43,18 @@ def random_checkpoint(tmp_path_factory):
 
     path = tmp_path_factory.mktemp("sam2") / "random_sam2.1_hiera_t.pt"
     return write_random_checkpoint(SAM2_CONFIG, path)
+
+
+def one_line_error(capsys, argv: list) -> str:
+    """Run `vss argv`: it must fail with one error line (after any progress bar), no
+    traceback; returns that line."""
+    import re
+
+    from replication.cli import main
+
+    assert main([str(a) for a in argv]) == 1
+    err = capsys.readouterr().err
+    lines = [line for line in err.replace("\r", "\n").split("\n")  # less progress bars
+             if line and not re.search(r"\d+/\d+ \[", line)]
+    assert len(lines) == 1 and lines[0].startswith("vss ") and "Traceback" not in err, err
+    return lines[0]

@@ -129,7 +129,8 @@ def reference_tc(videos: dict[str, list[np.ndarray]], flows: dict[str, list[np.n
                  num_classes: int) -> float:
     """VSPW's TC_cal.py: each next prediction warped back by its `flowwarp` (torch grid_sample,
     nearest, zero padding), then the toolkit's Evaluator confusion (prediction i as ground
-    truth, its values in [0, n) kept) pooled over all pairs, mean IoU over classes."""
+    truth, its values in [0, n) kept) pooled over all pairs, mean IoU over the classes of
+    prediction i (confusion row sum > 0: the Evaluator's `isval`)."""
     import torch
 
     confusion = np.zeros((num_classes, num_classes))
@@ -150,7 +151,9 @@ def reference_tc(videos: dict[str, list[np.ndarray]], flows: dict[str, list[np.n
             for gt_value, pred_value in zip(pred.ravel(), warped.ravel()):
                 if gt_value < num_classes and pred_value < num_classes:
                     confusion[gt_value, pred_value] += 1
+    # the toolkit's Evaluator.Mean_Intersection_over_Union: `isval` = row sum > 0
     inter = np.diag(confusion)
     union = confusion.sum(0) + confusion.sum(1) - inter
+    isval = confusion.sum(1) > 0
     with np.errstate(invalid="ignore", divide="ignore"):
-        return float(np.nanmean(inter / union))
+        return float(np.nansum(inter / union * isval) / isval.sum())

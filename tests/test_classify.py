@@ -204,3 +204,28 @@ def test_seed_replicate_retrains_every_trained_row(tmp_path, camvid_small):
     assert set(run["methods"]["net"]) == {"val", "test"}
     saved = torch.load(tmp_path / "work" / "models" / "net" / "model.pth", weights_only=True)
     assert saved["train"]["seed"] == 1
+
+
+def test_the_training_reservoir_keeps_every_vector_below_its_size_else_a_uniform_sample():
+    from replication.approaches.classify import Reservoir
+
+    stream = np.arange(1000, dtype=np.float32)[:, None] * np.ones((1, 3), np.float32)
+    cuts = [0, 7, 80, 81, 300, 655, 1000]  # batches of every size, one of a single vector
+
+    def fed(size, seed):
+        r = Reservoir(size, seed)
+        for a, b in zip(cuts, cuts[1:]):
+            r.add(stream[a:b], np.arange(a, b))
+        return r
+
+    under = fed(2000, 0)
+    x, y = under.arrays()
+    assert np.array_equal(x, stream) and np.array_equal(y, np.arange(1000)) and under.seen == 1000
+    kept = np.zeros(1000)
+    for seed in range(400):
+        x, y = fed(100, seed).arrays()
+        assert len(y) == 100 == len(set(y.tolist())) and np.array_equal(x[:, 0], y)
+        kept[y] += 1
+    # each vector kept with probability 100 / 1000, early or late in the stream (std 0.0015)
+    np.testing.assert_allclose(kept.reshape(10, 100).mean(1) / 400, 0.1, atol=0.01)
+    assert np.array_equal(fed(100, 5).arrays()[1], fed(100, 5).arrays()[1])  # seeded

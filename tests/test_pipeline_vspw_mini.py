@@ -10,9 +10,6 @@ deliberate change. A benchmark named in params but absent gives "not run" rows i
 import json
 import math
 import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -23,6 +20,8 @@ from replication.data.mini import make_vspw
 from replication.data.registry import get_dataset
 from replication.experiments.ci_profile import compare
 from tests.conftest import REPO, SAM2_CONFIG
+from tests.pipeline_project import dvc, project_copy, unchanged
+from tests.pipeline_project import results as project_results
 from tests.reference import prediction_videos, reference_metrics
 
 pytest.importorskip("sam2")
@@ -57,39 +56,13 @@ def mini_params(source: Path, sam2_checkpoint: Path) -> dict:
     return params
 
 
-def project_copy(dest: Path) -> Path:
-    """This repository's pipeline and code in a fresh DVC project (no git needed)."""
-    dest.mkdir()
-    shutil.copy(REPO / "dvc.yaml", dest)
-    for folder in ("replication", "baselines"):
-        shutil.copytree(REPO / folder, dest / folder,
-                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    (dest / "README.md").write_text("# mini\n<!-- headline table: start -->\n"
-                                    "<!-- headline table: end -->\n")
-    subprocess.run([_dvc(), "init", "--no-scm", "-q"], cwd=dest, check=True, env=_env())
-    return dest
-
-
-def _dvc() -> str:
-    return str(Path(sys.executable).with_name("dvc"))
-
-
-def _env() -> dict:
-    return {**os.environ, "DVC_NO_ANALYTICS": "1",
-            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-
-
 def test_vspw_miniature_runs_the_whole_pipeline(tmp_path, camvid_root, random_checkpoint):
     make_vspw(camvid_root, tmp_path / "official", archive=True)
     project = project_copy(tmp_path / "project")
     params = mini_params(tmp_path / "official" / "VSPW_480p.zip", random_checkpoint)
     (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    run = subprocess.run([_dvc(), "repro"], cwd=project, env=_env(), capture_output=True,
-                         text=True, timeout=1800)
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-
-    results = {p.stem: json.loads(p.read_text())
-               for p in sorted((project / "results" / "vspw").glob("*.json"))}
+    dvc(project, "repro", check=True)
+    results = project_results(project, "vspw")
     assert set(results) == {
         "gt", "gt-degraded", "fastscnn", "fastscnn+refine-oracle",
         "fastscnn+refine-superpixel", "fastscnn+refine-sam2-random",
@@ -124,19 +97,14 @@ def test_vspw_miniature_runs_the_whole_pipeline(tmp_path, camvid_root, random_ch
 
     card = json.loads((project / "results" / "data" / "vspw.json").read_text())
     assert card["splits"]["val"] == {"videos": 2, "frames": 18, "labelled": 18}
-    shown = subprocess.run([_dvc(), "metrics", "show"], cwd=project, env=_env(),
-                           capture_output=True, text=True).stdout
+    shown = dvc(project, "metrics", "show").stdout
     rows = [line for line in shown.splitlines() if line.startswith("results/metrics/vspw/")]
     assert len(rows) == len(results) and "mIoU" in shown.splitlines()[0]
     refiner = (project / "reports" / "tables" / "refiner.md").read_text()
     assert "| + refine | sam2-random |" in refiner and "vspw" in refiner
     assert "| fastscnn (baseline) | - | - |" in (project / "reports" / "headline.md").read_text()
-    assert "fastscnn" not in (project / "README.md").read_text()  # no stage writes the README
     assert (project / "reports" / "figures" / "vspw_qualitative.png").is_file()
-    # a second repro does nothing (fetch re-checks the copy and finds it unchanged)
-    again = subprocess.run([_dvc(), "status"], cwd=project, env=_env(), capture_output=True,
-                           text=True)
-    assert "changed" not in again.stdout.replace("always changed", ""), again.stdout
+    assert unchanged(project)  # a second repro does nothing (fetch re-checks the copy)
 
 
 def test_an_absent_benchmark_gives_not_run_rows(tmp_path, capsys):
@@ -158,7 +126,7 @@ def test_an_absent_benchmark_gives_not_run_rows(tmp_path, capsys):
                  "--out", str(tmp_path / "pred" / "fastscnn")]) == 0
     assert main(["score", "--params", str(path), "--dataset", "vspw", "--predictions",
                  str(tmp_path / "pred"), "--out", str(tmp_path / "results"),
-                 "--metrics", str(tmp_path / "metrics")]) == 0
+                 "--metrics", str(tmp_path / "metrics"), "--counts", str(tmp_path / "c")]) == 0
     row = json.loads((tmp_path / "results" / "fastscnn.json").read_text())
     assert row["status"] == "not run" and "not on this machine" in row["reason"]
     assert json.loads((tmp_path / "metrics" / "fastscnn.json").read_text()) == {}

@@ -41,7 +41,9 @@ class PixelAccuracy:
     """A toy metric: pAcc, the share of labelled pixels predicted right, pooled over frames."""
 
     def __init__(self, num_classes, settings):
-        self.rows, self.video = [], []
+        from replication.metrics.counts import FrameCounts
+
+        self.rows, self.video, self.units_ = [], [], FrameCounts(1)
 
     def specs(self):
         return [MetricSpec("pAcc", "region", "frame", "pooled-ratio")]
@@ -53,6 +55,7 @@ class PixelAccuracy:
         keep = gt != 255
         self.video.append((int((gt[keep] == pred[keep]).sum()), int(keep.sum())))
         self.rows.append(self.video[-1])
+        self.units_.add(np.array([self.video[-1][0]]), np.array([self.video[-1][1]]))
 
     def end_video(self):
         return {"pAcc": sum(c for c, _ in self.video) / sum(n for _, n in self.video)}
@@ -64,8 +67,7 @@ class PixelAccuracy:
         return {}
 
     def units(self):
-        rows = np.array(self.rows, np.int64).reshape(-1, 2)
-        return {"pAcc": {"num": rows[:, :1], "den": rows[:, 1:]}}
+        return {"pAcc": self.units_.arrays()}
 
 
 @pytest.fixture
@@ -93,8 +95,10 @@ def test_a_toy_source_and_a_toy_metric_reach_the_tables(registered, tmp_path, ca
                  str(masks / "grid"), "--out", str(pred / "fastscnn+refine-grid")]) == 0
     assert main(["score", *common, "--predictions", str(pred), "--out",
                  str(tmp_path / "results" / "camvid"), "--metrics",
-                 str(tmp_path / "results" / "metrics" / "camvid"), "--quiet"]) == 0
+                 str(tmp_path / "results" / "metrics" / "camvid"), "--counts",
+                 str(tmp_path / "counts" / "camvid"), "--quiet"]) == 0
     assert main(["report", "--params", str(path), "--results", str(tmp_path / "results"),
+                 "--counts", str(tmp_path / "counts"),
                  "--out", str(tmp_path / "reports"), "--predictions", str(tmp_path /
                                                                            "predictions"),
                  "--masks-root", str(tmp_path / "masks")]) == 0

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from replication.cli import main
+from replication.metrics.counts import sparse as counts_sparse
 from replication.experiments.ci_profile import CHECKPOINT, compare
 from replication.report import bootstrap
 from replication.report.collect import Method, load_results
@@ -19,9 +20,16 @@ def test_unit_weights_give_the_pooled_metric_and_resamples_sum_to_n():
     assert bootstrap.pooled_mean_ratio(ones, inter, union)[0] == pytest.approx((4 / 6 + 2 / 4) / 2)
     # a resample taking frame 0 twice: class 1 absent (union 0) is left out of the mean
     assert bootstrap.pooled_mean_ratio(np.array([[2.0, 0.0]]), inter, union)[0] == 0.5
-    weights = bootstrap.resample_weights(7, resamples=50, seed=1)
-    assert weights.shape == (50, 7) and (weights.sum(1) == 7).all()
-    assert bootstrap.weighted_mean(np.ones((1, 3)), np.array([0.2, 0.4, 0.9]))[0] == 0.5
+    weights = np.concatenate(list(bootstrap.resample_weights(7, resamples=120, seed=1)))
+    assert weights.shape == (120, 7) and (weights.sum(1) == 7).all()
+    # drawn in chunks, the rows of one draw of them all
+    whole = np.random.default_rng(1).multinomial(7, np.full(7, 1 / 7), size=120)
+    assert np.array_equal(weights, whole)
+    ones = np.ones(3)
+    assert bootstrap.weighted_mean(np.ones((1, 3)), np.array([0.2, 0.4, 0.9]), ones)[0] == 0.5
+    # a video of two windows (0.2 + 0.4) drawn twice, one of a window (0.9) once
+    got = bootstrap.weighted_mean(np.array([[2.0, 1.0]]), np.array([0.6, 0.9]), np.array([2, 1]))
+    assert got[0] == pytest.approx((2 * 0.6 + 0.9) / 5)
 
 
 @pytest.fixture(scope="module")
@@ -58,10 +66,11 @@ def pipeline(tmp_path_factory, camvid_root):
               for source in ("oracle", "sam2-tiny")]
     steps += [["score", "--params", str(path), "--dataset", "camvid", "--predictions",
                str(pred), "--out", str(work / "results" / "camvid"), "--metrics",
-               str(work / "results" / "metrics" / "camvid"), "--quiet"]]
+               str(work / "results" / "metrics" / "camvid"), "--counts",
+               str(work / "counts" / "camvid"), "--quiet"]]
     for step in steps:
         assert main(step) == 0, step
-    return work, load_results(work / "results", "camvid"), root
+    return work, load_results(work / "results", "camvid", work / "counts"), root
 
 
 def test_intervals_bracket_the_estimate_and_paired_deltas_cancel_shared_noise(pipeline):
@@ -204,3 +213,41 @@ def test_tables_of_several_benchmarks_get_a_column_group_each():
     assert table.notes == ["camvid: a Fix: b", "vspw: c Fix: d"]
     assert [r["dataset"] for r in table.records] == ["camvid", "vspw"]
     assert merge({"camvid": camvid}, lead=1) is camvid
+
+
+def test_chunked_sparse_and_video_pooled_resamples_equal_one_dense_draw():
+    """The bootstrap's memory-bounded form (resamples in chunks, frames' counts sparse, a
+    video's units pooled) gives the samples of the plain form: one (resamples, units) draw,
+    dense per-frame counts, a video's multiplicity repeated on each of its units."""
+    from replication.metrics.evaluator import StreamingEvaluator
+    from replication.metrics.specs import result_specs
+
+    rng = np.random.default_rng(2)
+    ev = StreamingEvaluator(5, boundary_ratio=0.05, vc_windows=(3,))
+    for v, length in enumerate((6, 9, 4, 7, 5)):
+        ev.start_video(f"v{v}", length)
+        for t in range(length):
+            gt = rng.integers(0, 5, (16, 20)).astype(np.uint8)
+            gt[:, :v] = 4 - v % 2  # a class or two absent in some frames
+            ev.add_frame(gt, np.where(rng.random(gt.shape) < 0.7, gt, 0).astype(np.uint8), str(t))
+        ev.end_video()
+    split = ev.summary(tuple("abcde"))
+    resamples = 3 * bootstrap.CHUNK + 7  # several chunks, the last a part
+    for by in ("frame", "video"):
+        for metric in ("mIoU", "mBIoU", "mVC3"):
+            unit = split["units"]["metrics"][metric]
+            videos = np.asarray(unit["video"] if "scores" in unit
+                                else split["units"]["frames"]["video"])
+            n = len(videos) if by == "frame" else 5
+            weights = np.random.default_rng(9).multinomial(n, np.full(n, 1 / n), size=resamples)
+            weights = (weights if by == "frame" else weights[:, videos]).astype(float)
+            if result_specs(split)[metric].estimator == "pooled-ratio":
+                num, den = (counts_sparse(unit, k).toarray() for k in ("num", "den"))
+                n_, d_ = weights @ num, weights @ den
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    want = np.nanmean(np.where(d_ > 0, n_ / d_, np.nan), axis=1)
+            else:
+                want = (weights @ unit["scores"]) / weights.sum(1)
+            got = bootstrap.samples([split], metric, resamples, seed=9, by=by)[0]
+            tol = 0 if by == "frame" and metric != "mVC3" else 1e-12
+            np.testing.assert_allclose(got, want, rtol=0, atol=tol)

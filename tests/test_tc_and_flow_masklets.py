@@ -61,6 +61,22 @@ def test_translated_predictions_along_their_flow_by_hand(tmp_path):
     assert result["pairs"] == 2 and set(result["per_video"]) == {"v"}
 
 
+def test_tc_averages_over_the_classes_of_the_earlier_predictions_as_the_toolkit(tmp_path):
+    """Every prediction all class 1, zero flow: the toolkit reads the last row and column
+    outside the frame, as class 0. Class 0 is then in the warped predictions only; TC_cal.py's
+    Evaluator averages over the classes of the earlier frame (row sum > 0): class 1 alone,
+    IoU 35/48, not (35/48 + 0) / 2 as a mean over the classes with a union would give."""
+    h, w = 6, 8
+    preds = [np.ones((h, w), np.uint8)] * 2
+    video = video_on_disk(tmp_path, "v", preds, (h, w))
+    flow = np.zeros((h, w, 2), np.float32)
+    result = temporal_consistency([video], {"m": tmp_path / "pred"}, 2, KnownFlow([flow]),
+                                  progress=False)["m"]
+    inside = (h - 1) * (w - 1)  # 35 pixels agree; 13 read 0
+    assert result["TC"] == inside / (h * w)
+    assert reference_tc({"v": preds}, {"v": [flow]}, 2) == inside / (h * w)
+
+
 def test_tc_matches_a_plain_version_of_the_toolkit(tmp_path):
     rng = np.random.default_rng(3)
     videos, flows, on_disk = {}, {}, []

@@ -53,14 +53,21 @@ class ClassifierSettings(Settings):
     per: str = setting("masklet", "one vector per masklet (mean over its frames) or per frame",
                        choices=PER)
     seed: int = setting(0, "seed of the MLP's initialisation and batches")
+    max_vectors: int = setting(100_000, "training vectors kept: all when there are fewer, else "
+                               "a uniform sample drawn with the seed (memory: this many "
+                               "vectors, whatever the split's size)", min=1)
 
 
-def masklet_targets(vm: VideoMasklets, labels: list[np.ndarray], num_classes: int):
-    """Majority ground-truth class (ties: the lowest id) and purity of every masklet over all its
-    frames; the class is 255 where ignore pixels outnumber the majority class."""
+def masklet_targets(vm: VideoMasklets, labels: list[np.ndarray | None], num_classes: int):
+    """Majority ground-truth class (ties: the lowest id) and purity of every masklet over its
+    labelled frames (`labels`: one per frame, None where a frame has no label, as most of a
+    Cityscapes snippet); the class is 255 where ignore pixels outnumber the majority class, or
+    where the masklet is on no labelled frame."""
     counts = np.zeros((len(vm.masklets), num_classes), np.int64)
     area = np.zeros(len(vm.masklets), np.int64)
     for t, label in enumerate(labels):
+        if label is None:
+            continue
         runs, ids = vm.runs(t), vm.present(t)
         counts[ids] += histograms(runs, label, num_classes)
         area[ids] += runs.areas()
@@ -121,25 +128,58 @@ def train_mlp(x: np.ndarray, y: np.ndarray, num_classes: int, settings: Classifi
 
 def training_set(dataset: Dataset, split: str, masks_dir: Path, encoder,
                  settings: ClassifierSettings):
-    """(vectors, classes) of the usable masklets of a split, and counts of what was skipped."""
-    xs, ys, skipped = [], [], {"ignore": 0, "impure": 0}
+    """(vectors, classes) of the usable masklets of a split (at most `max_vectors`: a uniform
+    sample), and counts of what was skipped and of the usable ones."""
+    kept, skipped = Reservoir(settings.max_vectors, settings.seed), {"ignore": 0, "impure": 0}
     for _, video in tqdm(split_videos(dataset, [split]), desc="pool train masklets",
                          unit="video"):
         vm = load_for_video(masks_dir, split, video)
-        classes, purity = masklet_targets(
-            vm, [dataset.load_label(f) for f in video.frames], dataset.num_classes)
+        labels = [dataset.load_label(f) if f.label is not None else None for f in video.frames]
+        classes, purity = masklet_targets(vm, labels, dataset.num_classes)
         ids, frames, vectors = masklet_features(
             vm, (read_image(f.image) for f in video.frames), encoder, settings.per)
         keep = (classes[ids] != IGNORE) & (purity[ids] >= settings.min_purity)
         skipped["ignore"] += int((classes[ids] == IGNORE).sum())
         skipped["impure"] += int(((classes[ids] != IGNORE) & ~keep).sum())
-        xs.append(vectors[keep])
-        ys.append(classes[ids][keep])
-    x, y = np.concatenate(xs), np.concatenate(ys)
+        kept.add(vectors[keep], classes[ids][keep])
+    x, y = kept.arrays()
+    skipped["usable"] = kept.seen
     if not len(x):
         raise InputError(f"{masks_dir}: no {split} masklet has a class majority with purity >= "
                          f"{settings.min_purity}; lower min-purity or check the masks")
     return x, y, skipped
+
+
+class Reservoir:
+    """A uniform sample of at most `size` (vector, class) pairs of a stream (reservoir sampling,
+    seeded): every pair while there are fewer, in order."""
+
+    def __init__(self, size: int, seed: int):
+        self.size, self.seen, self.rng = size, 0, np.random.default_rng(seed)
+        self.x: np.ndarray | None = None
+        self.y: np.ndarray | None = None
+
+    def add(self, x: np.ndarray, y: np.ndarray) -> None:
+        if self.x is None:
+            self.x = np.empty((self.size, *x.shape[1:]), x.dtype)
+            self.y = np.empty(self.size, y.dtype)
+        fill = max(0, min(len(x), self.size - self.seen))
+        self.x[self.seen:self.seen + fill], self.y[self.seen:self.seen + fill] = x[:fill], y[:fill]
+        rest = np.arange(self.seen + fill, self.seen + len(x))  # the stream index of each
+        self.seen += len(x)
+        if not len(rest):
+            return
+        slot = self.rng.integers(0, rest + 1)  # pair i replaces slot j < size with p = size/(i+1)
+        hit = np.flatnonzero(slot < self.size)
+        last = len(hit) - 1 - np.unique(slot[hit][::-1], return_index=True)[1]  # last one wins
+        self.x[slot[hit[last]]] = x[fill:][hit[last]]
+        self.y[slot[hit[last]]] = y[fill:][hit[last]]
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        n = min(self.seen, self.size)
+        if self.x is None:
+            return np.zeros((0, 0), np.float32), np.zeros(0, np.int64)
+        return self.x[:n].copy(), self.y[:n].copy()
 
 
 def train_classifier(dataset: Dataset, split: str, masks_dir: Path, encoder, out_dir: Path,
@@ -151,13 +191,13 @@ def train_classifier(dataset: Dataset, split: str, masks_dir: Path, encoder, out
     x, y, skipped = training_set(dataset, split, masks_dir, encoder, settings)
     start = time.perf_counter()
     model, mean, std, curve = train_mlp(x, y, dataset.num_classes, settings)
-    info = {"masklets": len(x), "skipped": skipped, "feature_dim": int(x.shape[1]),
+    info = {"masklets": len(x), "usable": skipped.pop("usable"), "skipped": skipped, "feature_dim": int(x.shape[1]),
             "train_seconds": round(time.perf_counter() - start, 2),
             "train_accuracy": curve[-1]["accuracy"]}
     state = {"format": FORMAT, "settings": asdict(settings), "classes": list(dataset.classes),
              "encoder": encoder.spec, "mean": torch.from_numpy(mean), "std": torch.from_numpy(std),
              "state_dict": model.state_dict(), "info": info}
-    with staged_dir(out_dir) as staging:
+    with staged_dir(out_dir, inputs=[masks_dir, dataset.root, curve_path]) as staging:
         torch.save(state, staging / MODEL_FILE)
         write_record(staging, "classifier", dataset=dataset.name, split=split, masks=masks_dir,
                      encoder=encoder.spec, settings=asdict(settings))
@@ -217,7 +257,7 @@ def predict_classifier(model_path: Path, dataset: Dataset, splits: list[str], ma
     model, mean, std, state = load_classifier(model_path, dataset.num_classes)
     per = state["settings"]["per"]
     frames, covered, seconds, mask_seconds = 0, 0.0, 0.0, []
-    with staged_dir(out_dir) as staging:
+    with staged_dir(out_dir, inputs=[model_path, masks_dir, dataset.root]) as staging:
         for split, video in tqdm(split_videos(dataset, splits),
                                  desc=f"classify {Path(out_dir).name}", unit="video"):
             vm = load_for_video(masks_dir, split, video)

@@ -84,6 +84,21 @@ class SAM2Encoder:
         self.predictor.set_image(image)
         return self.predictor.get_image_embedding()[0].float().cpu()
 
+    def estimate(self, videos: list, device: str = "auto") -> tuple[float, str]:
+        """Seconds the features of `videos` would take (one frame's encoding timed, after a
+        first one that warms up), and how that was measured."""
+        import time
+
+        from replication.data.images import read_image
+
+        image = read_image(videos[0].frames[0].image)
+        self(image)
+        start = time.perf_counter()
+        self(image)
+        each = time.perf_counter() - start
+        frames = sum(len(v.frames) for v in videos)
+        return frames * each, f"{each:.1f} s per frame's encoding, {frames} frames"
+
 
 class BaselineEncoder:
     """The input of a trained baseline's classification layer (`decode_head.conv_seg`): its last

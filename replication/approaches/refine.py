@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from replication.core.atomic import staged_dir, write_json
+from replication.core.atomic import check_not_input, staged_dir, write_json
 from replication.core.device import cpu_model
 from replication.core.errors import InputError
 from replication.core.not_run import mark_not_run, not_run
@@ -71,13 +71,14 @@ def refine_predictions(pred_dir: Path, masks_dir: Path, dataset: Dataset, splits
     timing to `inference.json`: `fps` is the whole method (baseline inference + masklets +
     refiner, per frame), with each part beside it. Masks or baseline that did not run (see
     replication.core.not_run) make the output "not run" too, with their reason."""
+    check_not_input([out_dir], [pred_dir, masks_dir, dataset.root])
     record = not_run(masks_dir) or not_run(pred_dir)
     if record:
         return mark_not_run(out_dir, record["reason"], record["fix"])
     seconds, frames, masklets_seen, mask_seconds = 0.0, 0, 0, []
     videos = split_videos(dataset, splits)
     check_predictions_exist([v for _, v in videos], Path(pred_dir))
-    with staged_dir(out_dir) as staging:
+    with staged_dir(out_dir, inputs=[pred_dir, masks_dir, dataset.root]) as staging:
         for split, video in tqdm(videos, desc=f"refine {Path(out_dir).name}", unit="video"):
             vm = load_for_video(masks_dir, split, video)
             preds = [read_label(prediction_path(pred_dir, video, f)) for f in video.frames]

@@ -8,17 +8,20 @@ not given and not in params take the library's defaults (the settings dataclasse
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import signal
 import sys
 
+FULL = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)  # a write that found no room
 # command -> its module in this package (each has HELP, add_arguments(parser) and run(args))
 COMMANDS = {
     "fetch": "fetch", "evaluate": "evaluate", "score": "score", "degrade": "degrade",
     "train": "train", "predict": "predict", "masks": "masks", "classify": "classify",
     "report": "report", "readme": "readme", "ci-profile": "ci_profile",
     "make-mini": "make_mini", "sam2-checkpoint": "sam2_checkpoint", "seeds": "seeds",
-    "refine": "refine", "import": "import_", "deps": "deps",
+    "refine": "refine", "import": "import_", "deps": "deps", "profile": "profile",
+    "render": "render",
 }
 
 
@@ -56,6 +59,13 @@ def main(argv: list[str] | None = None) -> int:
     except VSSError as exc:
         print(f"vss {args.command}: error: {exc}" + (f"\n  to fix: {exc.fix}" if exc.fix else ""),
               file=sys.stderr)
+        return 1
+    except OSError as exc:
+        if exc.errno not in FULL:
+            raise
+        print(f"vss {args.command}: error: {exc.filename or 'a file'}: {exc.strerror} (the "
+              "disk or a file-size limit is full; the previous outputs are as they were: free "
+              "space and run again)", file=sys.stderr)
         return 1
     return 0
 

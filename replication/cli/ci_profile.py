@@ -32,7 +32,7 @@ def run(args) -> None:
         return
     headline = run_profile(args.camvid, args.work)
     if args.write_reference:
-        write_json(args.write_reference, headline)
+        write_json(args.write_reference, headline)  # a reference: plain {method: metrics}
         print(f"metrics of {len(headline)} methods -> {args.write_reference}")
         return
     problems = compare(headline, load_json(args.reference), load_json(args.tolerances))

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from replication.approaches.classify import CURVE_FIELDS, FILLS, ClassifierSettings
 from replication.cli import common
+from replication.masks.sam2 import budget
 
 HELP = "approach 2: classify masklets from pooled features"
 
@@ -26,6 +27,7 @@ def add_arguments(p) -> None:
         q.add_argument("--sam2-checkpoint", type=Path, help="sam2 without a record: a SAM2 "
                        "checkpoint file")
         common.add_device(q)
+        common.add_settings(q, budget.CPUBudget)
         q.add_argument("--out", type=Path, required=True,
                        help="classifier folder (train) or prediction folder (predict)")
         common.add_not_run(q)
@@ -50,18 +52,26 @@ def run(args) -> None:
     encoder = make_encoder(args.features, dataset.num_classes, checkpoint=args.checkpoint,
                            sam2_record=args.sam2_record, sam2_config=args.sam2_config,
                            sam2_checkpoint=args.sam2_checkpoint, device=args.device)
+    splits = common.splits(args, "train")[:1] if args.action == "train" else common.splits(
+        args, "eval")
+    if hasattr(encoder, "estimate"):  # SAM2's encoder: only where it can finish
+        # training is held to the whole stage's work: its features, then the eval splits'
+        work = splits + (common.splits(args, "eval") if args.action == "train" else [])
+        videos = [v for s in work for v in dataset.videos(s)]
+        limits = budget.from_params(common.params(args), **common.given(args, budget.CPUBudget))
+        budget.check(limits, args.device, lambda: encoder.estimate(videos),
+                     f"SAM2 features of {len(videos)} videos")
     section = common.params(args).get("classify", {})
     if args.action == "train":
         settings = from_flags(ClassifierSettings, section.get("train", {}), "classify.train",
                               **common.given(args, ClassifierSettings))
-        info = classify.train_classifier(dataset, common.splits(args, "train")[0], args.masks,
-                                         encoder, args.out, args.curve, settings)
+        info = classify.train_classifier(dataset, splits[0], args.masks, encoder, args.out,
+                                         args.curve, settings)
         print(f"trained on {info['masklets']} masklets (skipped {info['skipped']}), train "
               f"accuracy {info['train_accuracy']:.3f} -> {args.out}")
     else:
         fill = args.fill or section.get("fill", FILLS[0])
-        info = classify.predict_classifier(args.model / classify.MODEL_FILE, dataset,
-                                           common.splits(args, "eval"), args.masks, encoder,
-                                           args.out, fill=fill)
+        info = classify.predict_classifier(args.model / classify.MODEL_FILE, dataset, splits,
+                                           args.masks, encoder, args.out, fill=fill)
         print(f"segmented {info['frames']} frames, masklet coverage {info['coverage']:.1%}, "
               f"{info['fps']:.2f} frames/s -> {args.out}")

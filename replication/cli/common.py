@@ -107,9 +107,14 @@ def add_not_run(parser) -> None:
 
 
 def params(args) -> dict:
+    """`--params`, loaded once; {} without."""
     from replication.pipeline.params import load
 
-    return load(args.params) if getattr(args, "params", None) else {}
+    if not getattr(args, "params", None):
+        return {}
+    if getattr(args, "_params", None) is None:
+        args._params = load(args.params)
+    return args._params
 
 
 def benchmark(args):

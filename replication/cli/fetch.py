@@ -29,10 +29,14 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> None:
-    from replication.core.atomic import write_json
+    from replication.core.atomic import write_output_json
     from replication.data.fetch import MIRROR_ENV
     from replication.data.obtain import obtain
 
+    if args.params:  # the pipeline's first stage: every setting is checked before any work
+        from replication.pipeline.check import check
+
+        check(common.params(args))
     bench = common.benchmark(args)
     dest = args.dest or (bench.root if bench else Path("data") / args.dataset)
     sources = args.sources or (list(bench.source) if bench else [])
@@ -42,7 +46,7 @@ def run(args) -> None:
                   link=args.link or bool(bench and bench.link), url=args.url,
                   rehash=args.rehash)
     if args.manifest:
-        write_json(args.manifest, card)
+        write_output_json(args.manifest, card, "vss fetch")
     counts = ", ".join(f"{s} {c['videos']} videos / {c['frames']} frames"
                        for s, c in card["splits"].items())
     print(f"{args.dataset}: {counts}; content sha256 {card['content_sha256'][:16]}... -> {dest}")

@@ -7,6 +7,7 @@ from replication.cli import common
 from replication.core.executor import Executor
 from replication.core.settings import fields_of, key
 from replication.masks import base
+from replication.masks.sam2 import budget
 
 HELP = "class-agnostic masklets of every video, one file each"
 
@@ -31,6 +32,7 @@ def add_arguments(p) -> None:
                         "executor or shards)")
     p.add_argument("--stats", type=Path, help="also write masklet statistics (JSON) here")
     common.add_settings(p, Executor)
+    common.add_settings(p, budget.CPUBudget)
     common.add_not_run(p)
 
 
@@ -41,7 +43,7 @@ def _users(cls, names) -> str:
 
 
 def run(args) -> None:
-    from replication.core.atomic import write_json
+    from replication.core.atomic import write_output_json
     from replication.core.errors import SettingsError
     from replication.data.dataset import split_videos
     from replication.masks.generate import generate
@@ -68,7 +70,9 @@ def run(args) -> None:
     index, count = common.shard(args.shard)
     dataset, splits = common.dataset(args), common.splits(args, "masks")
     done = generate(source, dataset, splits, args.out, shard=(index, count), workers=workers,
-                    executor=common.executor(args))
+                    executor=common.executor(args),
+                    budget=budget.from_params(common.params(args),
+                                              **common.given(args, budget.CPUBudget)))
     print(f"{source.name}: {done['made']} videos made, {done['already_done']} already done"
           + (f", {done['retried']} retried on a new worker" if done.get("retried") else "")
           + f" -> {args.out}")
@@ -81,6 +85,6 @@ def run(args) -> None:
     if args.stats:
         stats = masklet_stats(args.out, split_videos(dataset, splits)[index::count])
         stats["settings"] = source.settings()
-        write_json(args.stats, stats)
+        write_output_json(args.stats, stats, "vss masks")
         print(f"{stats['masklets_per_frame']['mean']} masklets per frame, coverage "
               f"{stats['coverage']:.1%}, {stats['fps']} frames/s -> {args.stats}")

@@ -20,6 +20,8 @@ def add_arguments(p) -> None:
                    help="qualitative panels: predictions/<dataset>/<method>")
     p.add_argument("--masks-root", type=Path, default=Path("masks"),
                    help="qualitative panels: masks/<dataset>/<source>")
+    p.add_argument("--counts", type=Path, default=Path("counts"),
+                   help="the bootstrap's units: counts/<dataset>/<method>.npz (vss score)")
 
 
 def run(args) -> None:
@@ -28,5 +30,6 @@ def run(args) -> None:
     params = common.params(args)
     resamples = args.resamples or (params.get("report") or {}).get("resamples")
     written = build_report(args.results, args.out, params, resamples=resamples,
-                           seed=args.seed, predictions=args.predictions, masks=args.masks_root)
+                           seed=args.seed, predictions=args.predictions, masks=args.masks_root,
+                           counts=args.counts)
     print(f"wrote {len(written)} files -> {args.out} (start at {args.out / 'README.md'})")

@@ -16,12 +16,12 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> None:
-    from replication.core.atomic import write_json
+    from replication.core.atomic import write_output_json
     from replication.masks.sam2.checkpoint import obtain_checkpoint
 
     record = obtain_checkpoint(args.dest, args.url, args.config, sha256=args.sha256,
                                timeout=args.timeout)
-    write_json(args.record, record)
+    write_output_json(args.record, record, "vss sam2-checkpoint")
     if record["available"]:
         print(f"{args.dest}: SAM2 checkpoint ok (sha256 {record['sha256']}, "
               f"{record['pinned'].split(':')[0]}) -> {args.record}")

@@ -23,7 +23,7 @@ def add_arguments(p) -> None:
 def run(args) -> None:
     import time
 
-    from replication.core.atomic import write_json
+    from replication.core.atomic import write_output_json
     from replication.experiments.seeds import replicate
     from replication.pipeline.specs import recipe
 
@@ -32,9 +32,9 @@ def run(args) -> None:
     headline = replicate(common.dataset(args), common.benchmark(args), args.seed, params,
                          masks_root=args.masks, sam2_records=args.sam2_records, work=args.work,
                          device=args.device)
-    write_json(args.out, {"seed": args.seed, "methods": headline,
+    write_output_json(args.out, {"seed": args.seed, "methods": headline,
                           "seconds": round(time.perf_counter() - start, 1),
-                          "recipe": recipe(params)})
+                          "recipe": recipe(params)}, "vss seeds")
     print(f"seed {args.seed}: {len(headline)} trained methods scored -> {args.out}")
 
 

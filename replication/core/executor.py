@@ -51,6 +51,15 @@ class Executor(Settings):
     retries: int = setting(2, "ray: times a video is retried after its worker died", min=0,
                            flag=False)
 
+    def connect(self) -> None:
+        """Join the Ray cluster now (for `ray`; nothing in-process), so that an unreachable
+        address is reported before any output is written; `run` keeps the connection."""
+        if self.kind == "ray":
+            import ray
+
+            if not ray.is_initialized():
+                _connect(ray, self.address)
+
 
 @dataclass
 class Outcome:
@@ -104,7 +113,7 @@ def _run_ray(jobs, make_worker, work, write, executor: Executor, name, desc) -> 
     import ray
     from ray.exceptions import RayActorError, RayTaskError
 
-    _connect(ray, executor.address)
+    executor.connect()
     try:
         resources = ray.cluster_resources()
         gpus = executor.gpus if executor.gpus is not None else (1.0 if resources.get("GPU")
@@ -162,9 +171,20 @@ def _run_ray(jobs, make_worker, work, write, executor: Executor, name, desc) -> 
 
 
 def _connect(ray, address: str) -> None:
-    """Join the cluster at `address` (`local`: start a private one on this machine)."""
+    """Join the cluster at `address` (`local`: start a private one on this machine); a
+    HOST:PORT where nothing listens is reported at once, not after Ray's retries."""
     import logging
+    import socket
 
+    fix = ("start one with `ray start --head` (and `ray start --address HEAD:6379` on the other "
+           "nodes), or use --ray-address local")
+    host, _, port = address.rpartition(":")
+    if host and port.isdigit():
+        try:
+            socket.create_connection((host.strip("[]"), int(port)), timeout=10).close()
+        except OSError as exc:
+            raise InputError(f"no Ray cluster at {address!r} (nothing answers there: "
+                             f"{exc.strerror or exc}); {fix}") from exc
     options = dict(logging_level=logging.ERROR, log_to_driver=False, ignore_reinit_error=True)
     try:
         if address == "local":
@@ -172,9 +192,7 @@ def _connect(ray, address: str) -> None:
         else:
             ray.init(address=address, **options)
     except ConnectionError as exc:
-        raise InputError(f"no Ray cluster at {address!r} ({_first_line(exc)}); start one with "
-                         "`ray start --head` (and `ray start --address HEAD:6379` on the other "
-                         "nodes), or use --ray-address local") from exc
+        raise InputError(f"no Ray cluster at {address!r} ({_first_line(exc)}); {fix}") from exc
 
 
 def _first_line(exc) -> str:

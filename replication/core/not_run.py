@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from replication.core.atomic import NOT_RUN_FILE, staged_dir, write_json
+from replication.core.atomic import NOT_RUN_FILE, staged_dir, write_json, write_output_json
 from replication.core.errors import Unavailable
 
 
@@ -41,7 +41,7 @@ def record_not_run(exc: Unavailable, *, folder: Path | None = None,
     if folder is not None:
         mark_not_run(folder, record["reason"], record["fix"])
     for path in records:
-        write_json(path, {**about, **record})
+        write_output_json(path, {**about, **record}, "vss")
     if curve is not None:
         write_csv(curve[0], [], curve[1])
     return record

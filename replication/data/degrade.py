@@ -48,11 +48,13 @@ class DegradeSettings(Settings):
 
 def write_reference_predictions(dataset: Dataset, splits: list[str], out_dir: Path,
                                 settings: DegradeSettings = DegradeSettings()) -> int:
-    """Write `<out_dir>/<video>/<stem>.png` for every frame of `splits`; returns the frame count."""
+    """Write `<out_dir>/<video>/<stem>.png` for every labelled frame of `splits` (the frames a
+    reference can be made of, and the ones scored); returns the frame count."""
     downscale, jitter = settings.downscale, settings.jitter
     rng = np.random.default_rng(settings.seed)
-    frames = [(v, f) for split in splits for v in dataset.videos(split) for f in v.frames]
-    with staged_dir(out_dir) as staging:
+    frames = [(v, f) for split in splits for v in dataset.videos(split) for f in v.frames
+              if f.label is not None]
+    with staged_dir(out_dir, inputs=[dataset.root]) as staging:
         for video, frame in tqdm(frames, desc=f"write {Path(out_dir).name}", unit="frame"):
             label = degrade(dataset.load_label(frame), downscale, jitter, rng)
             write_label(prediction_path(staging, video, frame), label)

@@ -59,7 +59,7 @@ class VSPW(Dataset):
             raise MissingInput(f"{listing}: missing; a VSPW root (VSPW_480p) holds "
                                     "train.txt, val.txt, test.txt and data/<video>/")
         videos = []
-        for name in listing.read_text().split():
+        for name in split_list(listing):
             origin, mask = self.root / "data" / name / "origin", self.root / "data" / name / "mask"
             if not origin.is_dir():
                 raise MissingInput(f"{origin}: frames of video {name} (listed in "
@@ -74,3 +74,10 @@ class VSPW(Dataset):
             if frames:
                 videos.append(Video(name, tuple(frames)))
         return videos
+
+
+def split_list(listing: Path) -> list[str]:
+    """The video names of a split list, one a line, read whole (spaces kept; blank lines and a
+    final newline are not names)."""
+    names = [line.rstrip("\r") for line in Path(listing).read_text().split("\n")]
+    return [name for name in names if name.strip()]

@@ -40,6 +40,7 @@ PARAMS = {"reference_methods": {"gt-degraded": {"downscale": 4, "jitter": 2}},
           "baselines": {"fastscnn": {}}, "refine": {"sources": ["oracle", "superpixel"]},
           "classify": {"sources": ["oracle"], "baseline_features": ["fastscnn"]}}
 REFINED_REFERENCE = ("gt-degraded", ("oracle", "superpixel", "sam2-random"))
+MASKS = ("oracle", "superpixel", "sam2-random")
 # how the committed models were made (`vss ci-profile --make-models`); see tests/ci/models.json
 MODEL_RECIPE = {"fastscnn": {"iterations": 1000, "batch": 4, "crop": (180, 240),
                              "scale": (0.5, 1.5), "lr": 2e-3, "seed": 0},
@@ -68,6 +69,7 @@ class Profile:
         self.masks = self.work / "masks" / "camvid"
         self.predictions = self.work / "predictions" / "camvid"
         self.results = self.work / "results"
+        self.counts = self.work / "counts" / "camvid"
 
     def make_masks(self) -> None:
         """Oracle and superpixel masklets of every split; random-weight SAM2 on the test frames."""
@@ -123,30 +125,36 @@ class Profile:
     def score(self, methods: dict[str, tuple[Path, list[str], dict]],
               settings: MetricSettings | None = None) -> dict[str, dict]:
         """Headline metrics per method and split (timings left out: they vary between runs);
-        full results go to `results/camvid/` for the report."""
+        full results go to `results/camvid/` and `counts/camvid/` for the report."""
         from replication.core.atomic import write_json
+        from replication.metrics.counts import save, split_off
         from replication.metrics.evaluate import evaluate_dataset
         from replication.metrics.specs import headline_metrics
 
         headline = {}
         for name, (folder, splits, what) in methods.items():
             result = evaluate_dataset(folder, self.dataset, splits, settings, progress=False)
+            bare, units = split_off(result)
+            save(self.counts / f"{name}.npz", units)
             write_json(self.results / "camvid" / f"{name}.json",
-                       {**result, "method": what, "roles": {"region": "test", "temporal": "val"}})
+                       {**bare, "method": what, "roles": {"region": "test", "temporal": "val"}})
             headline[name] = {s: headline_metrics(result[s]) for s in splits}
         return headline
 
     def report(self) -> list[Path]:
         from replication.report.build import build_report
 
-        params = {"datasets": ["camvid"], "benchmarks": {"camvid": {
+        params = {**PARAMS, "datasets": ["camvid"], "benchmarks": {"camvid": {
             "root": str(self.dataset.root), "eval": SPLITS}},
+            "masks": {name: {} for name in MASKS},
             "report": {"qualitative": {"dataset": "camvid",
                                        "frames": ["0016E5_07961", "Seq05VD_f00030"],
                                        "methods": ["fastscnn", "fastscnn+refine-superpixel"],
-                                       "masks": "superpixel"}}}
+                                       "masks": "superpixel"},
+                       "render": {"videos": 1, "gif_frames": 4}}}
         return build_report(self.results, self.work / "reports", params, resamples=200,
-                            predictions=self.predictions.parent, masks=self.masks.parent)
+                            predictions=self.predictions.parent, masks=self.masks.parent,
+                            counts=self.counts.parent)
 
 
 def profile_methods() -> list:

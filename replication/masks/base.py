@@ -64,6 +64,17 @@ class Source(Settings):
         """The source from a `masks:` entry (less `source`) or flags."""
         return from_flags(cls, flags, where)
 
+    @classmethod
+    def check_entry(cls, entry: dict, where: str, models: dict) -> None:
+        """Check a `masks:` entry's settings (`models`: the `sam2:` entries) without loading
+        anything."""
+        workers = entry.get("workers", 1)
+        if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
+            raise SettingsError(f"{where}.workers: {workers!r} is not allowed; it must be an "
+                                "integer >= 1 (processes, one video each)")
+        from_flags(cls, {k: v for k, v in entry.items()
+                         if k not in ("source", *GENERATE_KEYS)}, where)
+
 
 def register(name: str, target: str | type) -> None:
     """Add (or replace) a source: a class, or "module:Class" imported when first used."""

@@ -17,19 +17,24 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from replication.core.atomic import NOT_RUN_FILE, check_not_input, check_ours
 from replication.core.executor import Executor, run
 from replication.core.records import write_record
 from replication.data.dataset import Dataset, split_videos
+from replication.masks.sam2.budget import CPUBudget
+from replication.masks.sam2.budget import check as check_budget
 from replication.masks.store import VideoMasklets, load, masklet_path, save
 
 
 def generate(source, dataset: Dataset, splits: list[str], out_dir: Path, *,
              shard: tuple[int, int] = (0, 1), workers: int = 1,
-             executor: Executor | None = None) -> dict:
+             executor: Executor | None = None, budget: CPUBudget | None = None) -> dict:
     """Write `<out_dir>/<split>/<video>.json.gz` for the videos of this shard (longest first),
     skipping those already made with the same settings: in this process, in `workers`
     processes, or on a Ray cluster (`executor`, replication.core.executor: each worker loads the
-    model once, the files are written here). Returns counts and the videos that failed.
+    model once, the files are written here). A source that can `estimate` its time is first
+    held to `budget` when it runs here (replication.masks.sam2.budget). Returns counts and the
+    videos that failed.
     Worker processes end with this one, however it ends."""
     index, count = shard
     settings = source.settings()
@@ -37,6 +42,16 @@ def generate(source, dataset: Dataset, splits: list[str], out_dir: Path, *,
     todo = sorted((sv for sv in videos
                    if not _done(masklet_path(out_dir, sv[0], sv[1].name), settings)),
                   key=lambda sv: -len(sv[1].frames))
+    check_not_input([out_dir], [dataset.root])
+    check_ours(out_dir)
+    if executor is not None:
+        executor.connect()  # an unreachable cluster is named before anything is written
+    in_process = executor is None or executor.kind == "inprocess"
+    if budget is not None and in_process and todo and hasattr(source, "estimate"):
+        check_budget(budget, source.device,
+                     lambda: source.estimate([v for _, v in todo], dataset),
+                     f"{source.name} masklets of {len(todo)} videos")
+    (Path(out_dir) / NOT_RUN_FILE).unlink(missing_ok=True)  # an earlier run's: it runs now
     write_record(out_dir, "masks", dataset=dataset.name, source=source.name, settings=settings)
     counts = {"videos": len(videos), "made": len(todo), "already_done": len(videos) - len(todo),
               "failed": {}}

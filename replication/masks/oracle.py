@@ -17,7 +17,9 @@ from replication.masks.store import VideoMasklets, encode
 @dataclass
 class Oracle(Source):
     """Connected components of each ground-truth class, linked through time within windows of
-    `window` frames (face connectivity in x, y and t): the masks a perfect source would give."""
+    `window` frames (face connectivity in x, y and t): the masks a perfect source would give.
+    A frame without a label (most of a Cityscapes snippet) has no masklet and breaks the
+    linking through it."""
 
     window: int = setting(32, "frames per window: components are linked through time within "
                           "it", min=1)
@@ -26,7 +28,8 @@ class Oracle(Source):
     def masklets(self, video: Video, dataset: Dataset) -> VideoMasklets:
         vm = empty_masklets(video, dataset, self.name)
         for start in range(0, len(video.frames), self.window):
-            stack = np.stack([dataset.load_label(f)
+            unlabelled = np.full((vm.height, vm.width), IGNORE, np.uint8)
+            stack = np.stack([dataset.load_label(f) if f.label is not None else unlabelled
                               for f in video.frames[start:start + self.window]])
             for c in np.unique(stack):
                 if c == IGNORE:

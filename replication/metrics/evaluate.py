@@ -15,9 +15,8 @@ from tqdm import tqdm
 from replication.core.errors import InputError
 from replication.core.not_run import not_run
 from replication.data.dataset import Dataset
-from replication.data.labels import read_label
+from replication.data.labels import check_values, read_label
 from replication.data.video import (
-    IGNORE,
     INFERENCE_FILE,
     Frame,
     Video,
@@ -54,12 +53,13 @@ def evaluate_videos(videos: list[Video], load_gt: Callable[[Frame], np.ndarray],
             evaluator.start_video(video.name, len(video.frames))
             for frame in video.frames:
                 pred_path = prediction_path(pred_dir, video, frame)
-                gt = _checked(load_gt(frame), n, frame.label)
-                pred = _checked(read_label(pred_path), n, pred_path)
+                gt = check_values(load_gt(frame), n, frame.label)
+                pred = check_values(read_label(pred_path), n, pred_path)
                 try:
                     evaluator.add_frame(gt, pred, frame.stem)
                 except ValueError as exc:
-                    raise EvaluationError(f"{pred_path} (ground truth {frame.label}): {exc}") from exc
+                    raise EvaluationError(f"{pred_path} (ground truth {frame.label}): "
+                                          f"{exc}") from exc
                 bar.update()
             evaluator.end_video()
     return evaluator.summary(tuple(class_names))
@@ -111,24 +111,15 @@ def add_tc(results: dict[str, dict], pred_dirs: dict[str, Path], dataset: Datase
             results[name][split]["tc"] = {"status": "not run", "reason": str(exc),
                                           "fix": exc.fix}
         return
-    scores = temporal_consistency(dataset.videos(split), ran, dataset.num_classes, backend,
+    videos = dataset.videos(split)[:settings.tc_videos]
+    scores = temporal_consistency(videos, ran, dataset.num_classes, backend,
                                   strict=settings.strict_vc, progress=progress)
     for name, score in scores.items():
         results[name][split]["TC"] = score["TC"]
-        results[name][split]["tc"] = {"flow": settings.tc_flow, **score}
+        results[name][split]["tc"] = {"flow": settings.tc_flow, "videos": len(videos), **score}
 
 
 def _inference(pred_dir: Path) -> dict:
     """The method's inference record (FPS, device), when its prediction folder has one."""
     path = Path(pred_dir) / INFERENCE_FILE
     return {"inference": json.loads(path.read_text())} if path.is_file() else {}
-
-
-def _checked(label: np.ndarray, num_classes: int, path: Path) -> np.ndarray:
-    bad = (label >= num_classes) & (label != IGNORE)
-    if bad.any():
-        values = np.unique(label[bad])[:10].tolist()
-        raise EvaluationError(f"{path}: label values {values} outside 0..{num_classes - 1} "
-                              f"and not {IGNORE} (ignore); wrong --num-classes or an unmapped "
-                              "label file?")
-    return label

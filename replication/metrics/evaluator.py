@@ -1,6 +1,6 @@
 """Streaming evaluator: every registered metric (replication.metrics.specs) in one pass over the
 frames, a video at a time, in memory independent of the frames' number except for the small
-per-frame counts kept as the bootstrap's units."""
+per-frame counts kept as the bootstrap's units (sparse; replication.metrics.counts)."""
 from __future__ import annotations
 
 import numpy as np
@@ -79,6 +79,5 @@ class StreamingEvaluator:
             "per_video": self.per_video,
             "units": {"videos": self.videos,
                       "frames": {"stems": self.stems, "video": self.frame_video},
-                      "metrics": {name: {k: np.asarray(v).tolist() for k, v in u.items()}
-                                  for name, u in units.items()}},
+                      "metrics": units},
         }

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from replication.metrics.boundary import boundary_band, boundary_width
+from replication.metrics.counts import FrameCounts
 from replication.metrics.specs import MetricSettings, MetricSpec
 
 COUNTS = ("intersection", "union", "band_intersection", "band_union")
@@ -70,14 +71,14 @@ def frame_counts(gt: np.ndarray, pred: np.ndarray, num_classes: int, d: int) -> 
 
 
 class RegionMetrics:
-    """mIoU and mBIoU (and mBIoU at the `boundary_sweep` ratios), with each frame's counts as
-    the bootstrap's units."""
+    """mIoU and mBIoU (and mBIoU at the `boundary_sweep` ratios), with each frame's counts
+    (sparse in the classes present: replication.metrics.counts) as the bootstrap's units."""
 
     def __init__(self, num_classes: int, settings: MetricSettings):
         self.n, self.ratio = num_classes, settings.boundary_ratio
         self.totals = ClassCounts(num_classes)
         self.sweep_totals = {r: ClassCounts(num_classes) for r in settings.boundary_sweep}
-        self.rows: dict[str, list] = {name: [] for name in COUNTS}
+        self.units_iou, self.units_biou = FrameCounts(num_classes), FrameCounts(num_classes)
 
     def specs(self) -> list[MetricSpec]:
         return [MetricSpec("mIoU", "region", "frame", "pooled-ratio"),
@@ -90,8 +91,8 @@ class RegionMetrics:
         d = boundary_width(*gt.shape, self.ratio)
         counts = frame_counts(gt, pred, self.n, d)
         self._counts.add(counts)
-        for name in COUNTS:
-            self.rows[name].append(getattr(counts, name))
+        self.units_iou.add(counts.intersection, counts.union)
+        self.units_biou.add(counts.band_intersection, counts.band_union)
         for r, totals in self.sweep_totals.items():
             d_r = boundary_width(*gt.shape, r)
             totals.add(counts if d_r == d else frame_counts(gt, pred, self.n, d_r))
@@ -116,9 +117,7 @@ class RegionMetrics:
         }
 
     def units(self) -> dict[str, dict]:
-        rows = {name: np.array(self.rows[name], np.int64).reshape(-1, self.n) for name in COUNTS}
-        return {"mIoU": {"num": rows["intersection"], "den": rows["union"]},
-                "mBIoU": {"num": rows["band_intersection"], "den": rows["band_union"]}}
+        return {"mIoU": self.units_iou.arrays(), "mBIoU": self.units_biou.arrays()}
 
 
 def ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:

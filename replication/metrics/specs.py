@@ -63,6 +63,9 @@ class MetricSettings(Settings):
                            "RAFT: raft-weights; none: no TC)", choices=("dis", "raft", "none"))
     raft_weights: Path | None = setting(None, "torchvision's raft_large weights (a local file) "
                                         "for tc-flow raft")
+    tc_videos: int | None = setting(None, "TC on the first N videos of the temporal split only "
+                                    "(VSPW's toolkit scores the first 100 of val: set 100 to "
+                                    "match published TC); default: every video", min=1)
 
     def validate(self) -> None:
         if not self.vc_windows:
@@ -92,9 +95,10 @@ class FrameMetric(Protocol):
         """Anything else the results keep (per-class values, settings)."""
 
     def units(self) -> dict[str, dict]:
-        """Per metric with a unit: frame units {"num": (frames, C), "den": (frames, C)} for
-        pooled-ratio, or window units {"scores": (windows,), "video": (windows,)} for mean
-        (`video`: the index of each window's video); frame units are in frame order."""
+        """Per metric with a unit: frame units for pooled-ratio (the per-class numerators and
+        denominators of each frame, in frame order: `FrameCounts.arrays()` of
+        replication.metrics.counts), or window units {"scores": (windows,), "video": (windows,)}
+        for mean (`video`: the index of each window's video)."""
 
 
 COMPUTERS: dict[str, str | type] = {

@@ -6,7 +6,8 @@ of frame i+1 warped back to frame i along it (nearest; where the flow leaves the
 toolkit reads 0, i.e. class 0, and its coordinate normalisation puts the last row and column
 outside even for zero flow: kept), then a confusion matrix of (prediction i, warped prediction)
 pooled over all pairs of all videos, pixels where prediction i is not a class (255) dropped.
-TC = the mean over classes of its IoU (classes with a union). Only meaningful on consecutive
+TC = the mean of its per-class IoU over the classes present in the earlier frames' predictions
+(confusion row sum > 0, as the toolkit's Evaluator averages). Only meaningful on consecutive
 frames (CamVid's 15 Hz val clip, VSPW); one pass computes it for several prediction folders,
 so the flow of each pair is computed once. `strict` drops the pixels the flow takes outside the
 frame instead of counting them as class 0. Warped pixels of 255 are dropped too (the toolkit's
@@ -62,9 +63,12 @@ def temporal_consistency(videos: list[Video], pred_dirs: dict[str, Path], num_cl
 
 
 def mean_iou(confusion: np.ndarray) -> float:
-    """Mean over classes with a union of diag / (row + column - diag)."""
+    """The toolkit's mean of diag / (row + column - diag) over the classes of the earlier
+    frames' predictions (confusion row sum > 0; TC_cal.py's Evaluator: `isval`), so a class
+    that appears only in the warped predictions (e.g. class 0 read outside the frame) does not
+    count."""
     inter = np.diag(confusion).astype(float)
     union = confusion.sum(0) + confusion.sum(1) - inter
-    present = union > 0
+    present = confusion.sum(1) > 0
     return float((inter[present] / union[present]).mean()) if present.any() else float("nan")
 

@@ -14,6 +14,8 @@ i+k-1, is >= k. That is O(1) work per frame and pixel whatever k is.
 """
 from __future__ import annotations
 
+from array import array
+
 import numpy as np
 
 from replication.data.video import IGNORE
@@ -88,8 +90,8 @@ class VideoConsistency:
     def __init__(self, num_classes: int, settings: MetricSettings):
         self.ks = tuple(settings.vc_windows)
         self.vc = TemporalConsistency(self.ks, strict=settings.strict_vc)
-        self.scores = {k: [] for k in self.ks}
-        self.video_of = {k: [] for k in self.ks}
+        self.scores = {k: array("d") for k in self.ks}  # flat: 8 bytes a window
+        self.video_of = {k: array("q") for k in self.ks}
         self.videos = 0
 
     def specs(self) -> list[MetricSpec]:
@@ -104,8 +106,8 @@ class VideoConsistency:
     def end_video(self) -> dict[str, float]:
         means = self.vc.end_video()
         for k in self.ks:
-            self.scores[k] += self.vc.video_scores[k]
-            self.video_of[k] += [self.videos] * len(self.vc.video_scores[k])
+            self.scores[k].extend(self.vc.video_scores[k])
+            self.video_of[k].extend([self.videos] * len(self.vc.video_scores[k]))
         self.videos += 1
         return {f"mVC{k}": v for k, v in means.items()}
 
@@ -117,5 +119,6 @@ class VideoConsistency:
                 "settings": {"vc_variant": "strict" if self.vc.strict else "vspw"}}
 
     def units(self) -> dict[str, dict]:
-        return {f"mVC{k}": {"scores": np.array(self.scores[k], float),
-                            "video": np.array(self.video_of[k], np.int64)} for k in self.ks}
+        return {f"mVC{k}": {"scores": np.frombuffer(self.scores[k], float).copy(),
+                            "video": np.frombuffer(self.video_of[k], np.int64).copy()}
+                for k in self.ks}

@@ -18,6 +18,8 @@ import ast
 import re
 from pathlib import Path
 
+from replication.core import yaml_text
+
 REPO = Path(__file__).resolve().parents[2]
 PACKAGES = ("replication", "baselines")
 CLI = "replication.cli"
@@ -157,9 +159,7 @@ def is_code(dep: str) -> bool:
 
 def expected(dvc_yaml: Path, commands: dict[str, str], root: Path = REPO) -> dict[str, list[str]]:
     """stage -> the code deps it should have."""
-    import yaml
-
-    stages = yaml.safe_load(Path(dvc_yaml).read_text())["stages"]
+    stages = yaml_text.parse(Path(dvc_yaml).read_text())["stages"]
     return {name: compress(closure(stage_commands(stage, commands), root), root)
             for name, stage in stages.items() if stage_commands(stage, commands)}
 
@@ -167,9 +167,7 @@ def expected(dvc_yaml: Path, commands: dict[str, str], root: Path = REPO) -> dic
 def check(dvc_yaml: Path, commands: dict[str, str], root: Path = REPO) -> list[str]:
     """What is wrong with dvc.yaml's code deps: per stage, a module it runs that no dep
     covers, or a code dep it does not run."""
-    import yaml
-
-    stages = yaml.safe_load(Path(dvc_yaml).read_text())["stages"]
+    stages = yaml_text.parse(Path(dvc_yaml).read_text())["stages"]
     problems = []
     for name, stage in stages.items():
         modules = stage_commands(stage, commands)

@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from replication.core.errors import MissingInput, SettingsError
-from replication.core.settings import from_flags
+from replication.core import yaml_text
+from replication.core.errors import SettingsError
+from replication.core.settings import Settings, from_flags, setting
 from replication.metrics.specs import MetricSettings
 
 
@@ -20,16 +21,35 @@ class ParamsError(SettingsError):
 
 
 @dataclass(frozen=True)
-class Benchmark:
-    name: str
-    root: Path
-    source: tuple[str, ...] = ()
-    link: bool = False
-    train: str = "train"
-    eval: tuple[str, ...] = ()
-    masks: tuple[str, ...] = ()
-    region: str = ""
-    temporal: str = ""
+class Benchmark(Settings):
+    """A `benchmarks:` entry: where a benchmark is and which splits each stage works on."""
+
+    name: str = setting("camvid", flag=False)
+    root: Path = setting(Path("data/camvid"), "where `vss fetch` puts it (every stage reads "
+                         "it)", flag=False)
+    source: tuple[str, ...] = setting((), "your copy (folder or official archives); empty: the "
+                                      "public download (CamVid) or not run", flag=False)
+    link: bool = setting(False, "hard-link the files of a folder source instead of copying",
+                         flag=False)
+    train: str = setting("train", "the split networks and classifiers train on", flag=False)
+    eval: tuple[str, ...] = setting((), "the splits predicted and scored", flag=False)
+    masks: tuple[str, ...] = setting((), "the splits with masklets", flag=False)
+    region: str = setting("", "the split of the tables' mIoU and mBIoU", flag=False)
+    temporal: str = setting("", "the split of mVC and TC (consecutive labelled frames); empty: "
+                            "none", flag=False)
+
+    def validate(self) -> None:
+        from replication.data.registry import reader
+
+        splits = reader(self.name).splits
+        for field in ("train", "eval", "masks"):
+            value = getattr(self, field)
+            if any(s not in splits for s in ((value,) if isinstance(value, str) else value)):
+                self.reject(field, f"splits of {self.name}: {', '.join(splits)}")
+        if self.region not in self.eval:
+            self.reject("region", f"one of its eval splits ({', '.join(self.eval)})")
+        if self.temporal and self.temporal not in self.eval:
+            self.reject("temporal", f"one of its eval splits ({', '.join(self.eval)}) or empty")
 
     def splits(self, role: str) -> list[str]:
         """The splits of a role: `train`, `eval` or `masks`."""
@@ -38,17 +58,7 @@ class Benchmark:
 
 
 def load(path: Path) -> dict:
-    import yaml
-
-    path = Path(path)
-    if not path.is_file():
-        raise MissingInput(f"{path}: params file not found")
-    try:
-        params = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise ParamsError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from exc
-    if not isinstance(params, dict):
-        raise ParamsError(f"{path}: holds {type(params).__name__}, not a mapping of sections")
+    params = yaml_text.read_mapping(path, "params file")
     params["_path"] = str(path)
     return params
 
@@ -63,28 +73,23 @@ def entry(params: dict, section: str, name: str) -> dict:
 
 
 def benchmark(params: dict, name: str) -> Benchmark:
+    """The `benchmarks.<name>` entry, checked; what it leaves out takes the reader's defaults."""
     from replication.data.registry import reader
 
     spec = dict(entry(params, "benchmarks", name))
     cls = reader(name)
     source = spec.pop("source", None) or ()
-    return Benchmark(
-        name=name, root=Path(spec.pop("root", f"data/{name}")),
-        source=(source,) if isinstance(source, str) else tuple(source),
-        link=spec.pop("link", False), train=spec.pop("train", "train"),
-        eval=tuple(spec.pop("eval", cls.eval_splits)), masks=tuple(spec.pop("masks", cls.splits)),
-        region=spec.pop("region", cls.eval_splits[-1]),
-        temporal=spec.pop("temporal", cls.eval_splits[0] if cls.temporal else "") or "",
-        **_no_more(spec, f"benchmarks.{name}"))
+    defaults = {"root": f"data/{name}", "eval": cls.eval_splits, "masks": cls.splits,
+                "region": spec.get("region") or list(spec.get("eval", cls.eval_splits))[-1],
+                "temporal": (list(spec.get("eval", cls.eval_splits))[0]
+                             if cls.temporal else "")}
+    values = {**defaults, **{k: v for k, v in spec.items() if v is not None}}
+    values["temporal"] = values["temporal"] or ""
+    return from_flags(Benchmark, {**values, "source": (source,) if isinstance(source, str)
+                                  else tuple(source)}, f"benchmarks.{name}", name=name)
 
 
 def metric_settings(params: dict, **overrides) -> MetricSettings:
     """The `metrics:` section (flags of `vss evaluate`) as settings, checked; `overrides`
     (None: not given) win."""
     return from_flags(MetricSettings, params.get("metrics") or {}, "metrics", **overrides)
-
-
-def _no_more(spec: dict, where: str) -> dict:
-    if spec:
-        raise ParamsError(f"unknown keys under {where}: {sorted(spec)}")
-    return {}

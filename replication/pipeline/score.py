@@ -2,13 +2,20 @@
 
 The rows follow from params (replication.pipeline.specs: what each prediction folder is); each
 is scored on the benchmark's eval splits and written as `results/<dataset>/<method>.json` with
-what it is, the stage's own record, and a fingerprint of what was scored (every file of the
-prediction folder, the data card, the metric settings). A method whose fingerprint is unchanged
-keeps its results (so adding one method does not re-score the others); results of methods no
-longer in params are removed. `results/metrics/<dataset>/<method>.json` holds one readable row a
-method for `dvc metrics show`: mIoU and mBIoU on the region split, mVC and TC on the temporal
-one, FPS. TC (replication.metrics.tc) is computed for all methods being scored in one pass over
-the temporal split's frame pairs.
+what it is (its folder's record), and a fingerprint of what was scored (every file of the
+prediction folder by its files' sizes and times, the data card, the metric settings). A method
+whose fingerprint is unchanged keeps its results (so adding one method does not re-score the
+others). The per-frame and per-window units of the bootstrap go to
+`counts/<dataset>/<method>.npz` (replication.metrics.counts; a DVC output), so the JSON in git
+holds summaries only. TC
+(replication.metrics.tc) is computed for all methods being scored in one pass over the
+temporal split's frame pairs.
+
+`results/metrics/<dataset>/<method>.json`, one readable row a method for `dvc metrics show`
+(each metric on the split of its role, FPS), is derived from the results files on every run,
+so a kill between writing the two can never leave them disagreeing. Score replaces and deletes
+only files it wrote: the results folder's `.scored.json` lists them (so results of methods no
+longer in params are removed, and a user's own files there are kept).
 """
 from __future__ import annotations
 
@@ -17,31 +24,51 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
-from replication.core.atomic import write_json
+from replication.core.atomic import (
+    MADE_BY,
+    check_json_ours,
+    check_not_input,
+    write_json,
+    write_output_json,
+)
 from replication.core.errors import InputError
 from replication.core.records import read_record
+from replication.metrics.counts import save as save_counts
+from replication.metrics.counts import split_off
 from replication.metrics.evaluate import add_tc, evaluate_dataset
 from replication.metrics.specs import result_specs
 from replication.pipeline.params import Benchmark, metric_settings
 from replication.pipeline.specs import MethodSpec, methods
 
+MANIFEST = ".scored.json"  # in the results folder: the methods whose files score wrote
+MADE = "vss score"
+
 
 def score_benchmark(params: dict, bench: Benchmark, predictions: Path, out: Path,
-                    metrics: Path, *, card: Path | None = None, progress: bool = True) -> dict:
+                    metrics: Path, counts: Path, *, card: Path | None = None,
+                    progress: bool = True) -> dict:
     """Score the methods of `bench` (see the module docstring); returns counts."""
     from replication.core.errors import Unavailable
     from replication.data.registry import get_dataset
 
-    predictions, out, metrics = Path(predictions), Path(out), Path(metrics)
+    predictions, out, metrics, counts = Path(predictions), Path(out), Path(metrics), Path(counts)
+    check_not_input([out, metrics, counts], [predictions, card])
+    check_not_input([out], [metrics, counts])
     settings = metric_settings(params)
     rows = methods(params, bench.name)
+    written = _manifest(out)
+    for name in rows:  # nothing of ours is written over a file that is not ours
+        if name not in written:
+            _check_result_ours(out / f"{name}.json")
+            check_json_ours(metrics / f"{name}.json", metrics=True)
     try:
         dataset = get_dataset(bench.name, bench.root)
     except Unavailable as exc:  # the benchmark is not here: every row says why
         dataset, missing = None, {"status": "not run", "reason": str(exc), "fix": exc.fix}
     card_hash = hashlib.sha256(Path(card).read_bytes()).hexdigest() if card else None
-    counts = {"scored": 0, "kept": 0, "not_run": 0}
-    todo = {}
+    done = {"scored": 0, "kept": 0, "not_run": 0}
+    todo = {}  # summaries only: each method's units go to its counts file as it is scored
+    _write_manifest(out, written | set(rows))  # before any file: what this run may write
     for name, spec in rows.items():
         folder = predictions / name
         what = identity(folder, spec)
@@ -49,8 +76,10 @@ def score_benchmark(params: dict, bench: Benchmark, predictions: Path, out: Path
                                             "card": card_hash, "method": what,
                                             "splits": bench.eval})
         path = out / f"{name}.json"
-        if path.is_file() and json.loads(path.read_text()).get("fingerprint") == fingerprint:
-            counts["kept"] += 1
+        kept = json.loads(path.read_text()) if path.is_file() else {}
+        if kept.get("fingerprint") == fingerprint and (
+                "status" in kept or (counts / f"{name}.npz").is_file()):
+            done["kept"] += 1
             continue
         if dataset is None:
             result = {"pred": str(folder), "dataset": bench.name, **missing}
@@ -59,19 +88,44 @@ def score_benchmark(params: dict, bench: Benchmark, predictions: Path, out: Path
                                       progress=progress)
         result.update(method=what, record=read_record(folder), fingerprint=fingerprint,
                       roles={"region": bench.region, "temporal": bench.temporal})
-        todo[name] = result
+        todo[name], units = split_off(result)
+        if units:  # its JSON (written below) names the fingerprint: until then it re-scores
+            save_counts(counts / f"{name}.npz", units)
     if dataset is not None and bench.temporal in bench.eval:
         add_tc(todo, {n: predictions / n for n in todo}, dataset, bench.temporal, settings,
                progress=progress)
     for name, result in todo.items():
-        write_json(out / f"{name}.json", result)
-        write_json(metrics / f"{name}.json", headline_row(result))
-        counts["not_run" if result.get("status") == "not run" else "scored"] += 1
-    for folder in (out, metrics):
-        for stale in folder.glob("*.json"):
-            if stale.stem not in rows:
-                stale.unlink()
-    return counts
+        write_output_json(out / f"{name}.json", result, MADE)
+        done["not_run" if result.get("status") == "not run" else "scored"] += 1
+    for name in rows:  # derived from the results, every run
+        row = headline_row(json.loads((out / f"{name}.json").read_text()))
+        write_json(metrics / f"{name}.json", row)
+    for name in written - set(rows):  # methods no longer in params: only files score wrote
+        (out / f"{name}.json").unlink(missing_ok=True)
+        (metrics / f"{name}.json").unlink(missing_ok=True)
+        (counts / f"{name}.npz").unlink(missing_ok=True)
+    _write_manifest(out, set(rows))
+    return done
+
+
+def _check_result_ours(path: Path) -> None:
+    """A results file score wrote (also before it marked them: they have a fingerprint)."""
+    try:
+        if "fingerprint" in json.loads(Path(path).read_text()):
+            return
+    except (OSError, ValueError, TypeError):
+        pass
+    check_json_ours(path)
+
+
+def _manifest(out: Path) -> set[str]:
+    """The methods whose results (and metrics rows) score wrote into `out`."""
+    path = Path(out) / MANIFEST
+    return set(json.loads(path.read_text())["methods"]) if path.is_file() else set()
+
+
+def _write_manifest(out: Path, names: set[str]) -> None:
+    write_json(Path(out) / MANIFEST, {MADE_BY: MADE, "methods": sorted(names)})
 
 
 def identity(folder: Path, spec: MethodSpec) -> dict:
@@ -104,9 +158,13 @@ def _jsonable(settings: dict) -> dict:
 
 
 def _fingerprint(folder: Path, settings: dict) -> str:
+    """A stamp of what would be scored: the settings, and the path, size and modification time
+    of every file of the prediction folder (a changed file is a new stamp; nothing is read, so
+    re-scoring unchanged methods costs a directory walk, also at 100k frames)."""
     digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode())
     if Path(folder).is_dir():
         for path in sorted(p for p in Path(folder).rglob("*") if p.is_file()):
-            digest.update(str(path.relative_to(folder)).encode())
-            digest.update(hashlib.sha256(path.read_bytes()).digest())
+            stat = path.stat()
+            digest.update(f"{path.relative_to(folder)}\0{stat.st_size}\0{stat.st_mtime_ns}\n"
+                          .encode())
     return digest.hexdigest()

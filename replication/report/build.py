@@ -6,13 +6,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from replication.core.atomic import atomic_path, write_text
-from replication.core.errors import InputError
+from replication.core.atomic import atomic_path, check_ours, staged_dir, write_text
+from replication.core.errors import InputError, SettingsError
+from replication.core.records import write_record
 from replication.pipeline.specs import recipe
 from replication.report import figures
 from replication.report.bootstrap import RESAMPLES
 from replication.report.collect import Results, load_results
 from replication.report.tables import (
+    RESAMPLE,
+    VIDEOS_TO_RESAMPLE,
     Scorer,
     Table,
     ablation_table,
@@ -30,9 +33,9 @@ TABLES = [(refiner_table, 2), (standalone_table, 3), (mask_source_table, 2),
 README_START, README_END = "<!-- headline table: start -->", "<!-- headline table: end -->"
 
 
-def caption_splits(results: Results) -> str:
-    """Which split scores each metric and what its interval resamples, from the metrics'
-    specs."""
+def caption_splits(results: Results, scorer: Scorer) -> str:
+    """Which split scores each metric and what its interval resamples, from the metrics' specs
+    and the scorer's resampling unit of each split."""
     specs = results.specs
     region = [n for n, s in specs.items() if s.role == "region"]
     temporal = [n for n, s in specs.items() if s.role == "temporal"]
@@ -42,15 +45,25 @@ def caption_splits(results: Results) -> str:
     by_unit: dict[str, list[str]] = {}
     for name, spec in specs.items():
         if spec.estimator is not None:
-            by_unit.setdefault(spec.unit, []).append(name)
+            split = scorer.splits[name]
+            unit = (f"the {results.videos(split)} videos of {split}"
+                    if scorer.by.get(split) == "video" else f"{spec.unit}s")
+            by_unit.setdefault(unit, []).append(name)
     text += ("; in percent, with 95% bootstrap intervals over " +
-             " or ".join(f"{unit}s ({', '.join(names)})" for unit, names in by_unit.items())
-             + ", which understate the spread across videos (frames of a video are correlated)")
+             " or ".join(f"{unit} ({', '.join(names)})" for unit, names in by_unit.items()))
+    if any(by != "video" for by in scorer.by.values()):
+        text += (" (frames of a video are correlated, so intervals over frames understate the "
+                 f"spread: they resample videos only from {VIDEOS_TO_RESAMPLE} videos on)")
     without = [n for n, s in specs.items() if s.estimator is None]
     if without:
         text += f"; no interval for {_join(without)} (pooled over all frame pairs)"
     if "TC" in specs:
         text += "; TC uses the flow named in the results (DIS by default, not the toolkit's RAFT)"
+        tc = next((m.result[results.temporal] for m in results.methods.values()
+                   if m.ran and (m.result.get(results.temporal) or {}).get("tc")), None)
+        if tc and tc["tc"].get("videos", tc["videos"]) < tc["videos"]:
+            text += (f" over the first {tc['tc']['videos']} of its {tc['videos']} videos (as the "
+                     "VSPW toolkit scores TC)")
     return text + "."
 
 
@@ -60,21 +73,37 @@ def _join(names: list[str]) -> str:
 
 def build_report(results_dir: Path, out_dir: Path, params: dict, *,
                  resamples: int | None = None, seed: int = 0,
-                 predictions: Path = Path("predictions"),
-                 masks: Path = Path("masks")) -> list[Path]:
+                 predictions: Path = Path("predictions"), masks: Path = Path("masks"),
+                 counts: Path | None = Path("counts")) -> list[Path]:
     """Write tables (md, tex, csv), the per-class appendix, figures, the headline table and an
-    index into `out_dir` for the benchmarks of `params["datasets"]`."""
+    index into `out_dir` for the benchmarks of `params["datasets"]`: assembled in a staging
+    folder and swapped in whole (replication.core.atomic), so an interrupted report leaves the
+    previous one as it was. Returns the files written."""
     out_dir = Path(out_dir)
     resamples = resamples or RESAMPLES
+    resample = (params.get("report") or {}).get("resample", "auto")
+    if resample not in RESAMPLE:
+        raise SettingsError(f"report.resample: {resample!r} is not allowed; it must be one of "
+                            f"{', '.join(RESAMPLE)} (what the intervals resample)")
+    check_qualitative(params)
     runs = {}
     for dataset in params["datasets"]:
-        results = load_results(results_dir, dataset)
+        results = load_results(results_dir, dataset, counts)
         results.seeds = {s: run for s, run in results.seeds.items()
                          if run.get("recipe") == recipe(params)}  # runs of this recipe only
-        runs[dataset] = (results, Scorer.of(results, resamples, seed))
+        runs[dataset] = (results, Scorer.of(results, resamples, seed, resample))
+    with staged_dir(out_dir, check=_report_ours,
+                    inputs=[results_dir, predictions, masks, counts]) as stage:
+        written = _write_report(stage, runs, params, predictions, masks)
+        write_record(stage, "report", datasets=list(params["datasets"]), results=results_dir)
+    return [out_dir / p.relative_to(stage) for p in written]
+
+
+def _write_report(out_dir: Path, runs: dict, params: dict, predictions: Path,
+                  masks: Path) -> list[Path]:
     tables = []
     for make, lead in TABLES:
-        made = {d: make(r, s, caption_splits(r)) for d, (r, s) in runs.items()}
+        made = {d: make(r, s, caption_splits(r, s)) for d, (r, s) in runs.items()}
         made = {d: t for d, t in made.items() if t is not None}
         if made:
             tables.append(merge(made, lead))
@@ -95,19 +124,53 @@ def build_report(results_dir: Path, out_dir: Path, params: dict, *,
     pictures.append(_qualitative(params, predictions, masks, out_dir / "figures"))
     pictures = [p for p in pictures if p is not None]
     written += pictures
+    videos = _videos(params, predictions, masks, out_dir / "videos")
+    written += videos
     index = [f"# Report: {', '.join(runs)}", "", "Generated by `vss report` from `results/` "
              "(`dvc repro` regenerates it).", ""]
     index += [t.markdown() for t in tables]
     index += [f"![{p.stem}](figures/{p.name})\n" for p in pictures]
+    if videos:
+        index += ["Videos (side-by-side panels; the GIF is a preview, the MP4 the whole clip): "
+                  + ", ".join(f"[{p.name}](videos/{p.name})" for p in videos) + ".", ""]
+        index += [f"![{p.stem}](videos/{p.name})\n" for p in videos if p.suffix == ".gif"]
     index += ["Per-class values: [appendix_per_class.md](appendix_per_class.md)."]
     written.append(write_text(out_dir / "README.md", "\n".join(index) + "\n"))
     return written
 
 
+def _report_ours(folder: Path) -> None:
+    """A report folder may be replaced when this suite made it (its record; reports of
+    earlier versions: an index README.md that says so)."""
+    index = Path(folder) / "README.md"
+    if index.is_file() and "Generated by `vss report`" in index.read_text()[:400]:
+        return
+    check_ours(folder)
+
+
+def check_qualitative(params: dict) -> None:
+    """`report.qualitative` names a benchmark of `datasets`' entries, methods the params make
+    for it and a masks entry; else a SettingsError naming the setting, before anything is
+    written."""
+    from replication.pipeline.specs import methods
+
+    spec = (params.get("report") or {}).get("qualitative")
+    if not spec or spec.get("dataset") not in params.get("datasets", []):
+        return
+    known = methods(params, spec["dataset"])
+    unknown = [m for m in spec.get("methods", []) if m not in known]
+    if unknown:
+        raise SettingsError(f"report.qualitative.methods: {unknown} are not methods the params "
+                            f"make for {spec['dataset']}; choose among {sorted(known)}")
+    if spec.get("masks") and spec["masks"] not in (params.get("masks") or {}):
+        raise SettingsError(f"report.qualitative.masks: {spec['masks']!r} is not an entry of "
+                            f"`masks:` (there: {sorted(params.get('masks') or {})})")
+
+
 def headline_table(results: Results, scorer: Scorer) -> Table:
     """The README's table: each baseline, its refinements, the classifiers and the references,
     one line each."""
-    table = Table("headline", f"{results.dataset}: {caption_splits(results)}",
+    table = Table("headline", f"{results.dataset}: {caption_splits(results, scorer)}",
                   ["method", "masklets", "features",
                    *(f"{scorer.splits[m]} {m}" for m in scorer.metrics), "FPS"])
     rows = []
@@ -157,7 +220,7 @@ def _qualitative(params: dict, predictions: Path, masks: Path, out: Path) -> Pat
     from replication.core.errors import Unavailable
     from replication.data.registry import get_dataset
     from replication.pipeline.params import benchmark
-    from replication.report.qualitative import panels
+    from replication.report.qualitative import panels, pick_frames
 
     spec = (params.get("report") or {}).get("qualitative")
     if not spec or spec["dataset"] not in params["datasets"]:
@@ -170,10 +233,41 @@ def _qualitative(params: dict, predictions: Path, masks: Path, out: Path) -> Pat
     root = Path(predictions) / bench.name
     if any((root / m / "NOT_RUN.json").is_file() for m in spec["methods"]):
         return None
-    rows = panels(dataset, bench.splits("eval"), spec["frames"],
-                  {m: root / m for m in spec["methods"]},
+    stems = pick_frames(dataset, bench.splits("eval"), list(spec.get("frames") or []))
+    rows = panels(dataset, bench.splits("eval"), stems, {m: root / m for m in spec["methods"]},
                   Path(masks) / bench.name / spec["masks"] if spec.get("masks") else None)
     return figures.qualitative(rows, out, f"{bench.name}_qualitative.png")
+
+
+def _videos(params: dict, predictions: Path, masks: Path, out: Path) -> list[Path]:
+    """Videos of the qualitative benchmark's temporal split (else its first eval split): its
+    methods and masklets, as `report.render` says (replication.report.render)."""
+    from replication.core.errors import Unavailable
+    from replication.core.settings import from_flags
+    from replication.data.registry import get_dataset
+    from replication.pipeline.params import benchmark
+    from replication.report.render import RenderSettings, render_video
+
+    report = params.get("report") or {}
+    spec = report.get("qualitative")
+    settings = from_flags(RenderSettings, report.get("render") or {}, "report.render")
+    if not spec or spec["dataset"] not in params["datasets"] or not settings.videos:
+        return []
+    bench = benchmark(params, spec["dataset"])
+    try:
+        dataset = get_dataset(bench.name, bench.root)
+    except Unavailable:
+        return []
+    root = Path(predictions) / bench.name
+    methods = {m: root / m for m in spec["methods"] if not (root / m / "NOT_RUN.json").is_file()}
+    masks_dir = Path(masks) / bench.name / spec["masks"] if spec.get("masks") else None
+    if masks_dir is not None and (masks_dir / "NOT_RUN.json").is_file():
+        masks_dir = None
+    split = bench.temporal or bench.splits("eval")[0]
+    written = []
+    for video in dataset.videos(split)[:settings.videos]:
+        written += render_video(dataset, split, video, methods, masks_dir, out, settings)
+    return written
 
 
 def _summary_csv(runs: dict, path: Path) -> Path:

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from replication.core.errors import InputError, MissingInput
+from replication.metrics.counts import attach
+from replication.metrics.counts import load as load_counts
 from replication.metrics.specs import ROLES, MetricSpec, result_specs
 
 KINDS = ("reference", "baseline", "external", "refine", "classify")
@@ -69,11 +71,21 @@ class Results:
     def metrics(self) -> list[str]:
         return list(self.specs)
 
+    def videos(self, split: str) -> int:
+        """How many videos of `split` were scored (0 without any result of it)."""
+        return max((m.result[split]["videos"] for m in self.methods.values()
+                    if m.ran and isinstance(m.result.get(split), dict)), default=0)
 
-def load_results(results_dir: Path, dataset: str) -> Results:
+
+def load_results(results_dir: Path, dataset: str, counts: Path | None = None) -> Results:
+    """The results of `dataset` (`results_dir/<dataset>/*.json`), each with its resampling units
+    from `counts/<dataset>/<method>.npz` when there is one (replication.metrics.counts)."""
     root = Path(results_dir)
     methods = {}
     for name, result in _jsons(root / dataset).items():
+        path = Path(counts) / dataset / f"{name}.npz" if counts is not None else None
+        if path is not None and path.is_file():
+            attach(result, load_counts(path))
         what = result.get("method")
         if what is None:
             raise InputError(f"{root / dataset / name}.json: says not what method it is (no "
@@ -92,4 +104,6 @@ def load_results(results_dir: Path, dataset: str) -> Results:
 
 
 def _jsons(folder: Path) -> dict[str, dict]:
-    return {p.name[:-5]: json.loads(p.read_text()) for p in sorted(Path(folder).glob("*.json"))}
+    """The JSON files of a folder by name, less hidden ones (score's manifest)."""
+    return {p.name[:-5]: json.loads(p.read_text()) for p in sorted(Path(folder).glob("*.json"))
+            if not p.name.startswith(".")}

@@ -31,10 +31,24 @@ def overlay(image: np.ndarray, label: np.ndarray, colours: np.ndarray,
     return out.astype(np.uint8)
 
 
-def masklet_image(vm, t: int) -> np.ndarray:
-    """Masklet ids (mod 255) of frame t painted smallest over largest (255 where none)."""
+def masklet_image(vm, t: int, modulo: int = 255) -> np.ndarray:
+    """Masklet ids (mod `modulo`, at most 255) of frame t painted smallest over largest (255
+    where none)."""
     ids = np.array(vm.present(t), np.int64)
-    return paint(vm.runs(t), ids % 255, np.full((vm.height, vm.width), IGNORE, np.uint8))
+    return paint(vm.runs(t), ids % min(modulo, 255),
+                 np.full((vm.height, vm.width), IGNORE, np.uint8))
+
+
+def pick_frames(dataset: Dataset, splits: list[str], wanted: list[str],
+                count: int = 3) -> list[str]:
+    """The labelled frames of `wanted` that the splits hold; when none of them is there (or
+    none is named: another benchmark's names), the first labelled frame of each of the first
+    `count` videos."""
+    labelled = [[f.stem for f in video.frames if f.label is not None]
+                for _, video in split_videos(dataset, splits)]
+    present = {stem for stems in labelled for stem in stems}
+    found = [stem for stem in wanted if stem in present]
+    return found or [stems[0] for stems in labelled if stems][:count]
 
 
 def panels(dataset: Dataset, splits: list[str], stems: list[str], methods: dict[str, Path],

@@ -14,21 +14,32 @@ from replication.core.atomic import write_csv, write_text
 from replication.report import bootstrap
 from replication.report.collect import Method, Results
 
+VIDEOS_TO_RESAMPLE = 30  # `resample: auto` resamples videos from this many on
+RESAMPLE = ("auto", "video", "frame")
+
 
 @dataclass
 class Scorer:
-    """Metric values and intervals of methods; `splits` says which split scores each metric."""
+    """Metric values and intervals of methods; `splits` says which split scores each metric,
+    `by` what the intervals of each split resample (`frame`: its frames or windows; `video`)."""
 
     splits: dict[str, str]
     resamples: int = bootstrap.RESAMPLES
     seed: int = 0
+    by: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, results: Results, resamples: int = bootstrap.RESAMPLES, seed: int = 0):
+    def of(cls, results: Results, resamples: int = bootstrap.RESAMPLES, seed: int = 0,
+           resample: str = "auto"):
         """Each metric on the results' split of its role (region: mIoU, mBIoU; temporal: mVC,
-        TC)."""
-        return cls({name: results.temporal if spec.role == "temporal" else results.region
-                    for name, spec in results.specs.items()}, resamples, seed)
+        TC); intervals over `resample` units (`auto`: videos when a split has at least
+        VIDEOS_TO_RESAMPLE of them, else frames)."""
+        splits = {name: results.temporal if spec.role == "temporal" else results.region
+                  for name, spec in results.specs.items()}
+        by = {split: resample if resample != "auto" else (
+            "video" if results.videos(split) >= VIDEOS_TO_RESAMPLE else "frame")
+              for split in set(splits.values())}
+        return cls(splits, resamples, seed, by)
 
     @property
     def metrics(self) -> list[str]:
@@ -40,14 +51,15 @@ class Scorer:
 
     def interval(self, method: Method, metric: str):
         split = self._split(method, metric)
-        return None if split is None else bootstrap.confidence(split, metric, self.resamples,
-                                                               self.seed)
+        return None if split is None else bootstrap.confidence(
+            split, metric, self.resamples, self.seed, self.by.get(self.splits[metric], "frame"))
 
     def delta(self, base: Method, method: Method, metric: str):
         a, b = self._split(base, metric), self._split(method, metric)
         if a is None or b is None:
             return None, None
-        ci = bootstrap.paired_delta(a, b, metric, self.resamples, self.seed)
+        ci = bootstrap.paired_delta(a, b, metric, self.resamples, self.seed,
+                                    self.by.get(self.splits[metric], "frame"))
         return b[metric] - a[metric], ci
 
     def _split(self, method: Method, metric: str) -> dict | None:

@@ -18,13 +18,16 @@ from typing import ClassVar
 import numpy as np
 from PIL import Image
 
+from replication.core.errors import SettingsError
 from replication.core.settings import from_flags, setting
 from replication.data.dataset import Dataset
 from replication.data.images import read_image
 from replication.data.video import Video
-from replication.masks.base import Context, Source
+from replication.masks.base import GENERATE_KEYS, Context, Source
 from replication.masks.sam2.loading import DEFAULT_CONFIG, checkpoint_from_record, load_sam2
 from replication.masks.store import Masklet, VideoMasklets, encode
+
+MEASURED = 3  # frames `estimate` tracks, and objects it tracks through them
 
 
 @contextmanager
@@ -128,23 +131,72 @@ class SAM2Source(Source):
             flags.update(config=config, checkpoint=checkpoint)
         return from_flags(cls, flags, where, device=context.device)
 
-    def masklets(self, video: Video, dataset: Dataset) -> VideoMasklets:
-        import torch
+    @classmethod
+    def check_entry(cls, entry: dict, where: str, models: dict) -> None:
+        if entry.get("model") is not None and entry["model"] not in models:
+            raise SettingsError(f"{where}.model: {entry['model']!r} is not an entry of `sam2:` "
+                                f"(there: {sorted(models)})")
+        flags = {k: v for k, v in entry.items() if k not in ("source", *GENERATE_KEYS)}
+        from_flags(cls, {**flags, "checkpoint": flags.get("checkpoint") or "its record's"}, where)
 
+    def masklets(self, video: Video, dataset: Dataset) -> VideoMasklets:
         self.load()
         generator = self._generator()
         first = read_image(video.frames[0].image)
         vm = VideoMasklets(video.name, [f.stem for f in video.frames], *first.shape[:2],
                            self.name)
-        device = self._predictor.device
-        # bfloat16 autocast on CUDA, as SAM2's own video demo runs; float32 on CPU
-        autocast = torch.autocast(device.type, dtype=torch.bfloat16,
-                                  enabled=device.type == "cuda")
-        with torch.inference_mode(), autocast:
+        with self._inference():
             for start in range(0, len(video.frames), self.window):
                 images = [read_image(f.image) for f in video.frames[start:start + self.window]]
                 self._track_window(vm, start, images, generator)
         return vm
+
+    def estimate(self, videos: list[Video], dataset: Dataset) -> tuple[float, str]:
+        """Seconds the masklets of `videos` would take here, and how that was measured: the
+        automatic masks of the first video's first frame are timed, and the tracking of at
+        most MEASURED of them through its next frames; a tracked frame costs about the same for
+        each object (only the image features are shared), so its time scales to every masklet
+        found, and to every window and frame of `videos` (an upper bound: it counts the shared
+        image encoding once per object)."""
+        import math
+        import time
+
+        self.load()
+        video = videos[0]
+        images = [read_image(f.image) for f in video.frames[:min(MEASURED, len(video.frames))]]
+        with self._inference():
+            began = time.perf_counter()
+            found, first = self._propose(images[0], self._generator())
+            generate = time.perf_counter() - began
+            tracked = found[:MEASURED]
+            per_frame = 0.0
+            if tracked:
+                vm = VideoMasklets(video.name, [f.stem for f in video.frames[:len(images)]],
+                                   *images[0].shape[:2], self.name)
+                began = time.perf_counter()
+                self._track(vm, 0, images, tracked, first)
+                per_frame = (time.perf_counter() - began) / len(images) * len(found) / len(
+                    tracked)
+        frames = sum(len(v.frames) for v in videos)
+        windows = sum(math.ceil(len(v.frames) / self.window) for v in videos)
+        how = (f"timed on {video.name}: {generate:.1f} s for a window's {len(found)} automatic "
+               f"masks, {per_frame:.1f} s per frame to track them, for {frames} frames in "
+               f"{windows} windows")
+        return windows * generate + frames * per_frame, how
+
+    def _inference(self):
+        """No gradients; bfloat16 autocast on CUDA, as SAM2's own video demo runs (float32 on
+        the CPU)."""
+        import contextlib
+
+        import torch
+
+        device = self._predictor.device
+        stack = contextlib.ExitStack()
+        stack.enter_context(torch.inference_mode())
+        stack.enter_context(torch.autocast(device.type, dtype=torch.bfloat16,
+                                           enabled=device.type == "cuda"))
+        return stack
 
     def settings(self) -> dict:
         """What determines the masklets, the checkpoint by its sha256 (so another file at the
@@ -176,11 +228,21 @@ class SAM2Source(Source):
 
     def _track_window(self, vm: VideoMasklets, start: int, images: list[np.ndarray],
                       generator) -> None:
+        found, first = self._propose(images[0], generator)
+        if found:
+            self._track(vm, start, images, found, first)
+
+    def _propose(self, image: np.ndarray, generator) -> tuple[list[dict], dict]:
+        """The automatic masks of a window's first frame, best first (at most `max_masklets`),
+        and that frame's encoding (for the tracker to reuse)."""
         with image_encoder_output(self._predictor) as first:
-            found = sorted(generator.generate(images[0]), key=lambda m: -m["predicted_iou"])
-        found = found[: self.max_masklets] if self.max_masklets is not None else found
-        if not found:
-            return
+            found = sorted(generator.generate(image), key=lambda m: -m["predicted_iou"])
+        return (found[: self.max_masklets] if self.max_masklets is not None else found), first
+
+    def _track(self, vm: VideoMasklets, start: int, images: list[np.ndarray],
+               found: list[dict], first: dict) -> None:
+        """Track the masks `found` on the first of `images` through them, as masklets of `vm`
+        from its frame `start`."""
         # init_state encodes (and caches) the first frame: it takes the generator's encoding
         with frames_in_memory(images), image_encoder_output(self._predictor, first):
             state = self._predictor.init_state(video_path="<frames in memory>")
