@@ -1,7 +1,20 @@
-"""Train a baseline from scratch: AdamW, poly decay, class-weighted cross-entropy, random crops."""
+"""Train a baseline: AdamW, poly decay, class-weighted cross-entropy, random crops.
+
+Frames stream from disk through a DataLoader (`workers` processes read and augment; the crops
+are drawn in the main process from the seed's stream, so any number of workers gives the same
+batches). bfloat16 autocast on CUDA. Every `checkpoint-every` iterations the whole state
+(weights, optimiser, schedule, curve, random states) is written beside the model folder; `vss
+train --resume` continues from the last one and ends with the weights an uninterrupted run
+makes. Under `torchrun --nproc-per-node N` it trains data-parallel (PyTorch DDP: NCCL on GPUs,
+gloo on CPUs), each process taking its share of every batch; the first writes the outputs.
+"""
 from __future__ import annotations
 
+import os
 import resource
+import shutil
+import signal
+import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -12,8 +25,9 @@ from tqdm import tqdm
 from baselines import checkpoint
 from baselines.frames import TrainFrames
 from baselines.models import build_config, build_model, load_pretrained_backbone, to_input
-from replication.core.atomic import staged_dir, write_csv
+from replication.core.atomic import atomic_path, staged_dir, write_csv
 from replication.core.device import describe_device, pick_device
+from replication.core.errors import InputError
 from replication.core.records import write_record
 from replication.core.settings import Settings, fields_of, from_flags, setting
 from replication.data.dataset import Dataset
@@ -38,6 +52,13 @@ class TrainSettings(Settings):
     log_every: int = setting(50, "iterations per training-curve row", min=1)
     limit_frames: int | None = setting(None, "train on the first N frames only (tests, smoke "
                                        "runs)", min=1)
+    workers: int = setting(2, "DataLoader processes reading and augmenting frames (0: this "
+                           "process)", min=0)
+    checkpoint_every: int = setting(1000, "iterations between resumable checkpoints", min=1)
+    class_weight_frames: int = setting(2000, "frames the class weights are counted on (all of "
+                                       "them when the split has fewer; else a sample drawn "
+                                       "with the seed, recorded)", min=1)
+    amp: bool = setting(True, "bfloat16 autocast on CUDA (no effect on the CPU)")
 
     def validate(self) -> None:
         if self.scale[0] > self.scale[1]:
@@ -74,7 +95,7 @@ class BaselineRecipe(Settings):
 
 
 def make_baseline(recipe: BaselineRecipe, dataset: Dataset, split: str, out_dir: Path,
-                  curve: Path, *, device: str = "auto") -> dict:
+                  curve: Path, *, device: str = "auto", resume: bool = False) -> dict:
     """The baseline of `recipe` in `out_dir` (its model folder) and its training curve: the
     adopted checkpoint, or a model trained on `split`."""
     if recipe.checkpoint:
@@ -83,22 +104,27 @@ def make_baseline(recipe: BaselineRecipe, dataset: Dataset, split: str, out_dir:
         write_csv(curve, [], CURVE_FIELDS)
         return meta
     return train(recipe.model, dataset, split, recipe.train, out_dir, curve, device=device,
-                 mit=recipe.mit, pretrained=recipe.pretrained, trust=recipe.trust)
+                 mit=recipe.mit, pretrained=recipe.pretrained, trust=recipe.trust,
+                 resume=resume)
 
 
 def train(model_name: str, dataset: Dataset, split: str, settings: TrainSettings, out_dir: Path,
           curve: Path, *, device: str = "auto", mit: str | None = None,
-          pretrained: str | None = None, trust: bool = False) -> dict:
+          pretrained: str | None = None, trust: bool = False, resume: bool = False) -> dict:
     """Train `model_name` on `split` (from random weights, or from `pretrained` backbone
     weights: a file or URL); write the model folder (`model.pth` and its record) and the
-    training-curve CSV."""
+    training-curve CSV; with `resume`, continue from the last checkpoint of an interrupted run
+    with the same settings."""
     import torch
 
+    ddp = Distributed.start(device)
     torch.manual_seed(settings.seed)
     rng = np.random.default_rng(settings.seed)
-    dev = pick_device(device)
-    frames = TrainFrames.load(dataset, split, settings.limit_frames)
-    weights = frames.class_weights(dataset.num_classes) if settings.class_weighting else None
+    dev = ddp.device if ddp.world > 1 else pick_device(device)
+    frames = TrainFrames(dataset, split, settings.limit_frames)
+    weights, counted = (frames.class_weights(dataset.num_classes, settings.class_weight_frames,
+                                             settings.seed)
+                        if settings.class_weighting else (None, 0))
     cfg = build_config(model_name, dataset.num_classes, class_weight=weights, mit=mit)
     model = build_model(cfg)
     init = (load_pretrained_backbone(model, pretrained, trust=trust) if pretrained
@@ -108,13 +134,31 @@ def train(model_name: str, dataset: Dataset, split: str, settings: TrainSettings
                                   weight_decay=settings.weight_decay)
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimiser, lambda it: (1 - it / settings.iterations) ** settings.poly_power)
-    rows, window, start = [], [], time.perf_counter()
-    bar = tqdm(range(1, settings.iterations + 1), desc=f"train {model_name}", unit="it")
-    for it in bar:
-        images, labels = frames.batch(rng, settings.batch, settings.crop, settings.scale)
+    state_path = resume_folder(out_dir) / "state.pth"
+    outcome = {**_outcome(settings), "model": model_name, "mit": mit, "pretrained": pretrained,
+               "dataset": dataset.name, "split": split, "frames": len(frames)}
+    first, rows, window = 1, [], []
+    if resume and state_path.is_file():
+        first, rows, window = _restore(state_path, outcome, model, optimiser, schedule)
+    net = ddp.wrap(model)
+    if settings.batch % ddp.world:
+        raise InputError(f"batch {settings.batch} does not split over {ddp.world} processes; "
+                         "give a batch that is a multiple of the number of processes")
+    loader = torch.utils.data.DataLoader(  # its own generator: the model's stream stays as is
+        _Samples(frames, settings.crop), batch_size=settings.batch // ddp.world,
+        sampler=_Crops(frames, rng, settings, first, ddp), num_workers=settings.workers,
+        collate_fn=_stack, generator=torch.Generator().manual_seed(settings.seed),
+        worker_init_fn=_die_with_parent)
+    autocast = torch.autocast(dev.type, dtype=torch.bfloat16,
+                              enabled=settings.amp and dev.type == "cuda")
+    start = time.perf_counter() - (rows[-1]["seconds"] if rows else 0.0)
+    bar = tqdm(range(first, settings.iterations + 1), desc=f"train {model_name}", unit="it",
+               initial=first - 1, total=settings.iterations, disable=not ddp.main)
+    for it, (images, labels) in zip(bar, loader):
         x = to_input(cfg, images, dev)
-        losses = model.loss(x, _samples(torch.from_numpy(labels).to(dev)))
-        loss, _ = model.parse_losses(losses)
+        with autocast:
+            losses = net(x, _samples(torch.from_numpy(labels).to(dev)), mode="loss")
+            loss, _ = model.parse_losses(losses)
         optimiser.zero_grad(set_to_none=True)
         loss.backward()
         optimiser.step()
@@ -126,19 +170,153 @@ def train(model_name: str, dataset: Dataset, split: str, settings: TrainSettings
                          "seconds": round(time.perf_counter() - start, 1)})
             bar.set_postfix(loss=f"{rows[-1]['loss']:.3f}")
             window = []
+        if ddp.main and it % settings.checkpoint_every == 0 and it < settings.iterations:
+            _save_state(state_path, outcome, model, optimiser, schedule, it, rows, window)
     seconds = time.perf_counter() - start
     meta = {"model": model_name, "mit": mit, "dataset": dataset.name,
             "classes": list(dataset.classes), "class_weight": weights,
-            "train": {**asdict(settings), "split": split}, "init": init,
-            "seconds": round(seconds, 1),
-            "device": describe_device(dev),
+            "class_weight_frames": counted,
+            "train": {**asdict(settings), "split": split, "processes": ddp.world},
+            "init": init, "seconds": round(seconds, 1), "device": describe_device(dev),
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
-    with staged_dir(out_dir) as staging:
-        checkpoint.save(staging / checkpoint.MODEL_FILE, model.state_dict(), **meta)
-        write_record(staging, "model", dataset=dataset.name, model=model_name, mit=mit,
-                     train=meta["train"])
-    write_csv(curve, rows, CURVE_FIELDS)
-    return meta
+    if ddp.main:
+        with staged_dir(out_dir, inputs=[dataset.root, curve]) as staging:
+            checkpoint.save(staging / checkpoint.MODEL_FILE, model.state_dict(), **meta)
+            write_record(staging, "model", dataset=dataset.name, model=model_name, mit=mit,
+                         train=meta["train"])
+        write_csv(curve, rows, CURVE_FIELDS)
+        shutil.rmtree(state_path.parent, ignore_errors=True)  # ours: the run it served is done
+    ddp.stop()
+    return {**meta, "rank": ddp.rank, "resumed_at": first if first > 1 else None}
+
+
+def resume_folder(out_dir: Path) -> Path:
+    """Where an unfinished training keeps its last checkpoint: beside its model folder."""
+    out_dir = Path(out_dir)
+    return out_dir.with_name(f".{out_dir.name}.resume")
+
+
+def _save_state(path: Path, outcome: dict, model, optimiser, schedule, it, rows, window) -> None:
+    import torch
+
+    with atomic_path(path) as tmp:
+        torch.save({"outcome": outcome, "iteration": it, "model": model.state_dict(),
+                    "optimiser": optimiser.state_dict(), "schedule": schedule.state_dict(),
+                    "rows": rows, "window": window, "torch_rng": torch.get_rng_state(),
+                    "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available()
+                    else []}, tmp)
+
+
+def _outcome(settings: TrainSettings) -> dict:
+    """The settings a resumed run must share with the run it continues (not those that change
+    only how fast it goes)."""
+    return {k: v for k, v in asdict(settings).items() if k not in ("workers", "checkpoint_every")}
+
+
+def _restore(path: Path, outcome: dict, model, optimiser, schedule) -> tuple[int, list, list]:
+    """Load a checkpoint of `_save_state` of a run with this `outcome`; returns the next
+    iteration, the curve and the loss window so far (a fresh start for another run's)."""
+    import torch
+
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    if state["outcome"] != outcome:
+        print(f"{path}: the checkpoint of a training with other settings; starting afresh (it "
+              "is replaced at the first checkpoint)")
+        return 1, [], []
+    model.load_state_dict(state["model"])
+    optimiser.load_state_dict(state["optimiser"])
+    schedule.load_state_dict(state["schedule"])
+    torch.set_rng_state(state["torch_rng"])
+    if state["cuda_rng"]:
+        torch.cuda.set_rng_state_all(state["cuda_rng"])
+    return state["iteration"] + 1, state["rows"], state["window"]
+
+
+class _Crops:
+    """The crops of iterations `first`.. of this process, in order, drawn as the loader asks
+    for them (memory: a batch, whatever the iteration count): every batch comes from the seed's
+    stream (those before `first` too, so a resumed run draws what an uninterrupted one draws),
+    and this process takes its share of each."""
+
+    def __init__(self, frames: TrainFrames, rng, settings: TrainSettings, first: int,
+                 ddp: "Distributed"):
+        self.frames, self.rng, self.settings, self.first, self.ddp = (frames, rng, settings,
+                                                                      first, ddp)
+
+    def __iter__(self):
+        s = self.settings
+        for it in range(1, s.iterations + 1):
+            batch = self.frames.draw(self.rng, s.batch, s.crop, s.scale)
+            if it >= self.first:
+                yield from batch[self.ddp.rank::self.ddp.world]
+
+
+class _Samples:
+    """A DataLoader dataset whose items are crops: read and augmented where it runs."""
+
+    def __init__(self, frames: TrainFrames, crop: tuple[int, int]):
+        self.frames, self.crop = frames, crop
+
+    def __getitem__(self, c):
+        return self.frames.load(c, self.crop)
+
+
+def _die_with_parent(_worker: int) -> None:
+    """A DataLoader worker dies with its training process (on Linux): a killed run leaves no
+    orphan behind that holds its terminal or pipes."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        if os.getppid() == 1:  # the parent died before the call
+            os._exit(1)
+
+
+def _stack(items: list) -> tuple[np.ndarray, np.ndarray]:
+    return np.stack([i for i, _ in items]), np.stack([label for _, label in items])
+
+
+class Distributed:
+    """This process's place in a torchrun job (one process, when not under torchrun)."""
+
+    def __init__(self, rank: int = 0, world: int = 1, device=None):
+        self.rank, self.world, self.device = rank, world, device
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+    @classmethod
+    def start(cls, device: str) -> "Distributed":
+        import os
+
+        import torch
+
+        world = int(os.environ.get("WORLD_SIZE", "1"))
+        if world == 1:
+            return cls()
+        local = int(os.environ.get("LOCAL_RANK", "0"))
+        cuda = device != "cpu" and torch.cuda.is_available()
+        dev = torch.device(f"cuda:{local}") if cuda else torch.device("cpu")
+        if cuda:
+            torch.cuda.set_device(dev)
+        torch.distributed.init_process_group("nccl" if cuda else "gloo")
+        return cls(torch.distributed.get_rank(), world, dev)
+
+    def wrap(self, model):
+        if self.world == 1:
+            return model
+        from torch.nn.parallel import DistributedDataParallel
+
+        ids = [self.device.index] if self.device.type == "cuda" else None
+        return DistributedDataParallel(model, device_ids=ids)
+
+    def stop(self) -> None:
+        if self.world > 1:
+            import torch
+
+            torch.distributed.barrier()
+            torch.distributed.destroy_process_group()
 
 
 def _samples(labels):
@@ -168,7 +346,7 @@ def adopt(path: Path, dataset: Dataset, out_dir: Path, *, model_name: str | None
             "classes": list(dataset.classes), "class_weight": None,
             "adopted": {"checkpoint": str(path), "sha256": sha256_file(checkpoint.resolve(path))},
             "seconds": 0.0, "device": "cpu", "peak_rss_mb": 0}
-    with staged_dir(out_dir) as staging:
+    with staged_dir(out_dir, inputs=[path, dataset.root]) as staging:
         checkpoint.save(staging / checkpoint.MODEL_FILE, model.state_dict(), **meta)
         write_record(staging, "model", dataset=dataset.name, model=model_name, mit=mit,
                      adopted=meta["adopted"])
