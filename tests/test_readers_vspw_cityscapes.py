@@ -48,7 +48,8 @@ def test_vspw_wrong_layout_is_named(vspw_root):
 
 
 def test_vspw_out_of_range_raw_values_stay_invalid(vspw_root):
-    from replication.metrics.evaluate import EvaluationError, evaluate_dataset
+    from replication.data.labels import LabelError
+    from replication.metrics.evaluate import evaluate_dataset
 
     ds = get_dataset("vspw", vspw_root)
     frame = ds.videos("train")[0].frames[0]
@@ -57,8 +58,9 @@ def test_vspw_out_of_range_raw_values_stay_invalid(vspw_root):
     assert (ds.load_label(frame) == 200).all()  # not silently mapped into a class
     video = ds.videos("train")[0]
     for f in video.frames:
-        write_label(vspw_root.parent / "pred" / video.name / f"{f.stem}.png", np.zeros((6, 8), np.uint8))
-    with pytest.raises(EvaluationError, match="label values \\[200\\]"):
+        write_label(vspw_root.parent / "pred" / video.name / f"{f.stem}.png",
+                    np.zeros((6, 8), np.uint8))
+    with pytest.raises(LabelError, match="label values \\[200\\]"):
         evaluate_dataset(vspw_root.parent / "pred", ds, ["train"], progress=False)
 
 
@@ -78,7 +80,8 @@ def test_cityscapes_snippets_and_train_ids(cityscapes_root):
     ds = get_dataset("cityscapes", cityscapes_root)
     assert ds.num_classes == 19
     videos = ds.videos("val")
-    assert [v.name for v in videos] == ["aachen_000000", "aachen_000001", "bochum_000000"]
+    assert [v.name for v in videos] == ["aachen_000000_000019", "aachen_000001_000019",
+                                        "bochum_000000_001234"]
     assert all(len(v.frames) == 1 for v in videos)
     label = ds.load_label(videos[0].frames[0])
     assert label.tolist() == [[0, 1, 13, 255], [18, 255, 255, 11]]
@@ -96,7 +99,53 @@ def test_cityscapes_prefers_label_ids_and_falls_back_to_train_ids(cityscapes_roo
 
 def test_cityscapes_missing_label_and_layout_are_named(cityscapes_root):
     (cityscapes_root / "gtFine/val/aachen/aachen_000001_000019_gtFine_labelIds.png").unlink()
-    with pytest.raises(FileNotFoundError, match="no gtFine label for snippet aachen_000001"):
+    with pytest.raises(FileNotFoundError,
+                       match="no gtFine label for snippet aachen_000001_000019"):
         get_dataset("cityscapes", cityscapes_root).videos("val")
     with pytest.raises(FileNotFoundError, match="leftImg8bit"):
         get_dataset("cityscapes", cityscapes_root).videos("train")
+
+
+def test_a_sequence_with_several_labelled_frames_gives_a_snippet_each(tmp_path):
+    """frankfurt_000000 in val: labelled frames 294 and 576, whose snippets are frames 275-304
+    and 557-586; each is a video of its 30 frames, never one video across the jump."""
+    root = tmp_path / "cityscapes"
+    for labelled in (294, 576):
+        for n in range(labelled - 19, labelled + 11):
+            stem = f"frankfurt_000000_{n:06d}"
+            write_rgb(root / "leftImg8bit_sequence" / "val" / "frankfurt" /
+                      f"{stem}_leftImg8bit.png")
+            if n == labelled:
+                write_label(root / "gtFine" / "val" / "frankfurt" /
+                            f"{stem}_gtFine_labelIds.png", np.full((2, 4), 7, np.uint8))
+    videos = get_dataset("cityscapes", root).videos("val")
+    assert [v.name for v in videos] == ["frankfurt_000000_000294", "frankfurt_000000_000576"]
+    for video, first in zip(videos, (275, 557)):
+        assert [f.stem for f in video.frames] == [f"frankfurt_000000_{n:06d}"
+                                                  for n in range(first, first + 30)]
+        assert [f.label is not None for f in video.frames].index(True) == 19
+
+
+def test_a_sized_vspw_has_the_counts_asked_for_in_the_real_layout(tmp_path, camvid_root):
+    from replication.core.errors import OutputError, SettingsError
+    from replication.data.mini import make_vspw_sized
+
+    root = make_vspw_sized(camvid_root, tmp_path, (2, 1, 1), 10, frame_size=(45, 60))
+    ds = get_dataset("vspw", root)
+    got = {s: [(v.name, len(v.frames)) for v in ds.videos(s)] for s in ("train", "val", "test")}
+    assert got == {"train": [("1_CamVidMade00001", 3), ("2_CamVidMade00002", 3)],
+                   "val": [("3_CamVidMade00003", 2)], "test": [("4_CamVidMade00004", 2)]}
+    video = ds.videos("val")[0]
+    assert [f.stem for f in video.frames] == ["00000000", "00000001"]
+    assert np.asarray(Image.open(video.frames[0].image)).shape == (45, 60, 3)
+    label = ds.load_label(video.frames[0])
+    assert label.shape == (45, 60) and set(np.unique(label)) - {255} <= set(range(124))
+    assert not (root / "data" / "4_CamVidMade00004" / "mask").exists()  # test: no labels
+    # each video starts at its own place in CamVid (video k at frame 37 k): not all the same
+    firsts = {(root / "data" / n / "origin" / "00000000.jpg").read_bytes()
+              for n, _ in got["train"] + got["val"]}
+    assert len(firsts) == 3
+    with pytest.raises(OutputError, match="not empty"):
+        make_vspw_sized(camvid_root, tmp_path, (1, 1, 1), 3)
+    with pytest.raises(SettingsError, match="every video a frame"):
+        make_vspw_sized(camvid_root, tmp_path / "other", (2, 1, 1), 3)
