@@ -8,12 +8,16 @@ not given and not in params take the library's defaults (the settings dataclasse
 from __future__ import annotations
 
 import argparse
+import atexit
 import errno
 import importlib
+import os
 import signal
 import sys
+from pathlib import Path
 
 FULL = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)  # a write that found no room
+PEAK_ENV = "VSS_PEAK_LOG"  # a file: each command appends its peak memory there at exit
 # command -> its module in this package (each has HELP, add_arguments(parser) and run(args))
 COMMANDS = {
     "fetch": "fetch", "evaluate": "evaluate", "score": "score", "degrade": "degrade",
@@ -47,6 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     from replication.core.errors import Unavailable, VSSError
 
     args = build_parser().parse_args(argv)
+    if os.environ.get(PEAK_ENV):
+        atexit.register(_log_peak, Path(os.environ[PEAK_ENV]), args.command)
     # SIGTERM (e.g. a killed `dvc repro`) unwinds like Ctrl-C, so staging folders are removed
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     try:
@@ -68,6 +74,19 @@ def main(argv: list[str] | None = None) -> int:
               "space and run again)", file=sys.stderr)
         return 1
     return 0
+
+
+def _log_peak(path: Path, command: str) -> None:
+    """Append this command's peak resident memory (its own, and its largest child's) to
+    `path` (PEAK_ENV: for benchmarks/scale.py)."""
+    import json
+    import resource
+
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    with path.open("a") as out:
+        out.write(json.dumps({"command": command, "peak_rss_mb": round(own / 1024),
+                              "child_peak_rss_mb": round(child / 1024)}) + "\n")
 
 
 def _record_not_run(args, exc) -> None:

@@ -67,16 +67,21 @@ def verify_local(name: str, dest: Path, *, rehash: bool = False) -> dict:
     if not manifest.is_file():
         raise FetchError(f"{dest}: holds no {MANIFEST}, so it was not made by `vss fetch "
                          f"{name}`; fetch it with --from <your copy>")
-    lines = manifest.read_text().splitlines()
-    for line in tqdm(lines, desc=f"verify {name}", unit="file"):
-        rel, size, digest = line.split("\t")
-        path = dest / rel
-        if not path.is_file() or path.stat().st_size != int(size) or (
-                rehash and sha256_file(path) != digest):
-            raise FetchError(f"{path}: missing or changed since it was fetched; fetch {name} "
-                             "again with --from <your copy>")
+    with manifest.open() as lines:
+        for line in tqdm(lines, desc=f"verify {name}", unit="file"):
+            _verify_line(dest, name, line.rstrip("\n"), rehash)
     card = check_layout(get_dataset(name, dest), labels=False)
     return {**card, **_content(manifest), "root": str(dest)}
+
+
+def _verify_line(dest: Path, name: str, line: str, rehash: bool) -> None:
+    """One manifest line's file is there with its size (and sha256, with `rehash`)."""
+    rel, size, digest = line.split("\t")
+    path = dest / rel
+    if not path.is_file() or path.stat().st_size != int(size) or (
+            rehash and sha256_file(path) != digest):
+        raise FetchError(f"{path}: missing or changed since it was fetched; fetch {name} "
+                         "again with --from <your copy>")
 
 
 def check_layout(dataset: Dataset, *, labels: bool = True) -> dict:
@@ -84,25 +89,28 @@ def check_layout(dataset: Dataset, *, labels: bool = True) -> dict:
     raw label values allowed); returns counts and frame sizes. `labels=False` skips decoding
     the masks (a quick re-check)."""
     card = {"dataset": dataset.name, "classes": list(dataset.classes), "splits": {}}
-    sizes, checks = Counter(), []
-    for split in dataset.splits:
-        try:
-            videos = dataset.videos(split)
-        except FileNotFoundError as exc:
-            if split == "test":  # the test split is optional (its labels are not public)
-                continue
-            raise FetchError(f"{exc}; the {dataset.name} copy is incomplete") from exc
-        card["splits"][split] = {"videos": len(videos),
-                                 "frames": sum(len(v.frames) for v in videos),
-                                 "labelled": sum(f.label is not None for v in videos
-                                                 for f in v.frames)}
-        for video in videos:
-            for frame in video.frames:
-                with Image.open(frame.image) as im:
-                    size = (im.height, im.width)
-                sizes[f"{size[0]}x{size[1]}"] += 1
-                if frame.label is not None and labels:
-                    checks.append((frame, size))
+    sizes = Counter()
+
+    def labelled():
+        """Each labelled frame with its image's size, split by split (one split in memory)."""
+        for split in dataset.splits:
+            try:
+                videos = dataset.videos(split)
+            except FileNotFoundError as exc:
+                if split == "test":  # the test split is optional (its labels are not public)
+                    continue
+                raise FetchError(f"{exc}; the {dataset.name} copy is incomplete") from exc
+            card["splits"][split] = {"videos": len(videos),
+                                     "frames": sum(len(v.frames) for v in videos),
+                                     "labelled": sum(f.label is not None for v in videos
+                                                     for f in v.frames)}
+            for video in videos:
+                for frame in video.frames:
+                    with Image.open(frame.image) as im:
+                        size = (im.height, im.width)
+                    sizes[f"{size[0]}x{size[1]}"] += 1
+                    if frame.label is not None and labels:
+                        yield frame, size
     allowed = np.array(sorted(ALLOWED.get(dataset.name, range(256))))
 
     def check(item) -> None:
@@ -121,9 +129,9 @@ def check_layout(dataset: Dataset, *, labels: bool = True) -> dict:
                              f"{dataset.name} ids; these are not the official masks (colour or "
                              "converted masks?)")
 
-    with ThreadPoolExecutor(8) as pool:
-        list(tqdm(pool.map(check, checks), total=len(checks), desc=f"check {dataset.name} masks",
-                  unit="mask", disable=not checks))
+    for _ in tqdm(ordered_map(check, labelled(), 8), desc=f"check {dataset.name} frames",
+                  unit="frame"):
+        pass
     card["frame_sizes"] = dict(sizes.most_common())
     return card
 
@@ -138,9 +146,10 @@ def _replaceable(dest: Path) -> None:
 
 
 def _place(source: Path, staging: Path, link: bool) -> None:
-    if source.is_dir():
-        for path in tqdm(sorted(p for p in source.rglob("*") if p.is_file()),
-                         desc=f"copy {source.name}", unit="file"):
+    if source.is_dir():  # walked twice (a count, then the copy): no list of every file
+        total = sum(len(names) for _, _, names in os.walk(source))
+        for path in tqdm(_files(source), total=total, desc=f"copy {source.name}",
+                         unit="file"):
             target = staging / source.name / path.relative_to(source)
             target.parent.mkdir(parents=True, exist_ok=True)
             if link:
@@ -164,6 +173,14 @@ def _place(source: Path, staging: Path, link: bool) -> None:
     else:
         raise FetchError(f"{source}: neither a folder nor a zip or tar archive; pass the "
                          "benchmark's folder or its official archives to --from")
+
+
+def _files(folder: Path):
+    """The files under `folder`, folder by folder in sorted order."""
+    for top, dirs, names in os.walk(folder):
+        dirs.sort()
+        for name in sorted(names):
+            yield Path(top) / name
 
 
 def _inside(root: Path, name: str) -> bool:
@@ -190,18 +207,41 @@ def _find_root(name: str, staging: Path, sources: list[Path]) -> Path:
 
 
 def _write_manifest(root: Path) -> Path:
-    files = sorted(p for p in root.rglob("*") if p.is_file() and p.name != MANIFEST)
+    """MANIFEST.tsv of every file under `root`, in sorted order, written as it is hashed."""
+    files = sorted(str(p.relative_to(root)) for p in root.rglob("*")
+                   if p.is_file() and p.name != MANIFEST)
 
-    def line(path: Path) -> str:
-        return f"{path.relative_to(root)}\t{path.stat().st_size}\t{sha256_file(path)}\n"
+    def line(rel: str) -> str:
+        path = root / rel
+        return f"{rel}\t{path.stat().st_size}\t{sha256_file(path)}\n"
 
-    with ThreadPoolExecutor(4) as pool:
-        lines = list(tqdm(pool.map(line, files), total=len(files), desc="hash", unit="file"))
-    (root / MANIFEST).write_text("".join(lines))
+    with (root / MANIFEST).open("w") as out:  # in the staging folder: swapped in only whole
+        for text in tqdm(ordered_map(line, files, 4), total=len(files), desc="hash",
+                         unit="file"):
+            out.write(text)
+    return root / MANIFEST
     return root / MANIFEST
 
 
 def _content(manifest: Path) -> dict:
-    lines = manifest.read_text().splitlines()
-    return {"files": len(lines), "bytes": sum(int(x.split("\t")[1]) for x in lines),
-            "content_sha256": hashlib.sha256(manifest.read_bytes()).hexdigest()}
+    files, size, digest = 0, 0, hashlib.sha256()
+    with manifest.open("rb") as lines:
+        for line in lines:
+            files, size = files + 1, size + int(line.split(b"\t")[1])
+            digest.update(line)
+    return {"files": files, "bytes": size, "content_sha256": digest.hexdigest()}
+
+
+def ordered_map(fn, items, threads: int, ahead: int = 256):
+    """`map(fn, items)` on `threads` threads, in order, with at most `ahead` items in flight
+    (memory: a window, not one future per item)."""
+    from collections import deque
+
+    with ThreadPoolExecutor(threads) as pool:
+        window = deque()
+        for item in items:
+            window.append(pool.submit(fn, item))
+            if len(window) >= ahead:
+                yield window.popleft().result()
+        while window:
+            yield window.popleft().result()
