@@ -91,6 +91,14 @@ def test_score_keeps_a_users_files_and_removes_only_its_own(made, camvid_small):
         assert (folder / "my_notes.json").read_text() == '{"mine": 1}'
     row = json.loads((metrics / "gt-degraded.json").read_text())
     assert row["mIoU"] == json.loads((out / "gt-degraded.json").read_text())["test"]["mIoU"]
+    # results of an earlier version (a fingerprint, no marker, no manifest) are re-scored
+    old = json.loads((out / "gt-degraded.json").read_text())
+    del old["made_by"]
+    old["fingerprint"] = "of an earlier version"
+    (out / "gt-degraded.json").write_text(json.dumps(old))
+    (out / ".scored.json").unlink()
+    assert main(score) == 0
+    assert json.loads((out / "gt-degraded.json").read_text())["made_by"] == "vss score"
 
 
 def test_report_with_an_unknown_qualitative_method_names_the_setting_and_writes_nothing(

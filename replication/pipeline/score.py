@@ -24,13 +24,7 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
-from replication.core.atomic import (
-    MADE_BY,
-    check_json_ours,
-    check_not_input,
-    write_json,
-    write_output_json,
-)
+from replication.core.atomic import MADE_BY, check_json_ours, check_not_input, write_json
 from replication.core.errors import InputError
 from replication.core.records import read_record
 from replication.metrics.counts import save as save_counts
@@ -94,8 +88,8 @@ def score_benchmark(params: dict, bench: Benchmark, predictions: Path, out: Path
     if dataset is not None and bench.temporal in bench.eval:
         add_tc(todo, {n: predictions / n for n in todo}, dataset, bench.temporal, settings,
                progress=progress)
-    for name, result in todo.items():
-        write_output_json(out / f"{name}.json", result, MADE)
+    for name, result in todo.items():  # each checked ours above (also an earlier version's)
+        write_json(out / f"{name}.json", {MADE_BY: MADE, **result})
         done["not_run" if result.get("status") == "not run" else "scored"] += 1
     for name in rows:  # derived from the results, every run
         row = headline_row(json.loads((out / f"{name}.json").read_text()))
