@@ -36,6 +36,7 @@ from replication.data.mini import VSPW_REAL_FRAMES, VSPW_REAL_VIDEOS  # noqa: E4
 from tests.pipeline_project import env, project_copy  # noqa: E402
 
 TRACKED = ("results", "reports")  # what git holds of a run (dvc.lock aside)
+BATCH = 8  # training crops per iteration
 
 
 def videos_for(frames: int) -> tuple[int, int, int]:
@@ -50,7 +51,7 @@ def params_for(source: Path, frames: int, args) -> dict:
     params.update(device="cpu", datasets=["vspw"], extra_seeds=[], external={})
     params["benchmarks"]["vspw"]["source"] = str(source)
     params["baselines"] = {"fastscnn": {"net": {"model": "fastscnn"}, "train": {
-        "iterations": args.iterations, "batch": 8, "crop": [48, 96], "log-every": 50}}}
+        "iterations": args.iterations, "batch": BATCH, "crop": [48, 96], "log-every": 50}}}
     params["masks"] = {"oracle": {"source": "oracle"},
                        **({"superpixel": {"source": "superpixel", "workers": 2}}
                           if superpixel else {})}
@@ -97,7 +98,7 @@ def handled(stage: str, args, counts: dict[str, int]) -> int:
     """The frames a stage handles (train: crops seen)."""
     kind = stage.split("@")[0]
     if kind == "train":
-        return args.iterations * 8
+        return args.iterations * BATCH
     if kind == "fetch":
         return counts["all"]
     if kind in ("masks", "classify"):
