@@ -191,3 +191,43 @@ def test_a_full_disk_leaves_the_previous_output_whole(made):
     assert "File too large" in run.stderr.splitlines()[-1]
     assert files(tmp_path / "refined") == before
     assert not [p for p in tmp_path.iterdir() if ".partial-" in p.name]
+
+
+def test_results_in_git_hold_videos_and_classes_as_columns_read_back_exactly(made,
+                                                                             camvid_small):
+    from replication.core.atomic import json_text
+    from replication.metrics.summaries import pack, unpack
+
+    tmp_path, data = made
+    params = {"datasets": ["camvid"],
+              "benchmarks": {"camvid": {"root": str(camvid_small), "eval": ["val", "test"]}},
+              "reference_methods": {"gt-degraded": {"downscale": 4}}}
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    assert main(["score", "--params", str(tmp_path / "params.yaml"), "--dataset", "camvid",
+                 "--predictions", str(tmp_path / "pred"), "--out", str(tmp_path / "results"),
+                 "--metrics", str(tmp_path / "m"), "--counts", str(tmp_path / "c"),
+                 "--quiet"]) == 0
+    assert main(["evaluate", *data, "--pred", str(tmp_path / "pred" / "gt-degraded"),
+                 "--out", str(tmp_path / "alone.json")]) == 0
+    stored = json.loads((tmp_path / "results" / "gt-degraded.json").read_text())
+    alone = json.loads((tmp_path / "alone.json").read_text())
+    for split in ("val", "test"):
+        columns = stored[split]["per_video"]
+        assert columns["index"] == list(alone[split]["per_video"])
+        assert columns["mIoU"] == [v["mIoU"] for v in alone[split]["per_video"].values()]
+        assert unpack(stored)[split]["per_class"] == alone[split]["per_class"]
+        assert json.dumps(unpack(stored)[split]["per_video"]) == json.dumps(
+            alone[split]["per_video"])  # NaN (a video too short for mVC16) included
+    # at VSPW's size (343 val videos, 124 classes) a method's summaries stay under 64 KB
+    rng = np.random.default_rng(0)
+    per_class = {f"class {c}": {"IoU": rng.random(), "BIoU": rng.random(),
+                                "intersection": int(rng.integers(1e9)),
+                                "union": int(rng.integers(1e9)),
+                                "band_intersection": int(rng.integers(1e9)),
+                                "band_union": int(rng.integers(1e9))} for c in range(124)}
+    per_video = {f"{v}_{'x' * 12}": {"frames": 73, **{m: rng.random() for m in (
+        "mIoU", "mBIoU", "mVC8", "mVC16")}} for v in range(343)}
+    result = {"val": {**stored["val"], "per_class": per_class, "per_video": per_video,
+                      "tc": {"per_video": {v: rng.random() for v in per_video}}}}
+    assert unpack(pack(result)) == result
+    assert len(json_text(pack(result))) < 64_000 < len(json.dumps(result, indent=2))

@@ -149,3 +149,30 @@ def test_a_sized_vspw_has_the_counts_asked_for_in_the_real_layout(tmp_path, camv
         make_vspw_sized(camvid_root, tmp_path, (1, 1, 1), 3)
     with pytest.raises(SettingsError, match="every video a frame"):
         make_vspw_sized(camvid_root, tmp_path / "other", (2, 1, 1), 3)
+
+
+def test_a_frame_keeps_its_files_compactly_and_gives_them_back(vspw_root):
+    import gc
+    import pickle
+    import sys
+    from pathlib import Path
+
+    from replication.data.video import Frame
+
+    frame = get_dataset("vspw", vspw_root).videos("val")[1].frames[4]
+    assert frame.image == vspw_root / "data" / "12_xyz" / "origin" / "00000005.jpg"
+    assert frame.label == vspw_root / "data" / "12_xyz" / "mask" / "00000005.png"
+    assert pickle.loads(pickle.dumps(frame)) == frame and hash(frame) == hash(Frame(
+        frame.stem, str(frame.image), str(frame.label)))
+    odd = Frame("a", vspw_root / "b.png", None)  # a file not named after its stem
+    assert odd.image == vspw_root / "b.png" and odd.label is None and odd != frame
+    with pytest.raises(AttributeError):
+        frame.stem = "x"
+    # as readers make them: from Path objects; a frame keeps only its stem of its own
+    folder = vspw_root / "data" / "12_xyz"
+    frames = [Frame(f"{t:08d}", folder / "origin" / f"{t:08d}.jpg", folder / "mask" /
+                    f"{t:08d}.png") for t in range(1000)]
+    held = {id(r): r for f in frames for r in gc.get_referents(f)}.values()
+    assert not any(isinstance(r, Path) for r in held)
+    assert len(held) <= len(frames) + 10  # the stems, and the folders and suffixes shared
+    assert sys.getsizeof(frames[0]) <= 80  # two Path objects a frame took 800 bytes

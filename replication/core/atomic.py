@@ -112,7 +112,20 @@ def write_json(path: Path, data: object) -> None:
     """Atomically write `data` as indented JSON (NaN stays NaN, as Python's json writes it),
     inside an output this suite owns (a staging folder, a folder with its record)."""
     with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(data, indent=2, allow_nan=True) + "\n")
+        tmp.write_text(json_text(data) + "\n")
+
+
+def json_text(data: object, level: int = 0) -> str:
+    """`data` as JSON indented by 2 per level, a list of numbers and strings on one line."""
+    pad, inner = "  " * level, "  " * (level + 1)
+    if isinstance(data, dict) and data:
+        items = (f"{inner}{json.dumps(str(k))}: {json_text(v, level + 1)}"
+                 for k, v in data.items())
+        return "{\n" + ",\n".join(items) + f"\n{pad}}}"
+    if isinstance(data, (list, tuple)) and any(isinstance(v, (dict, list, tuple)) for v in data):
+        items = (f"{inner}{json_text(v, level + 1)}" for v in data)
+        return "[\n" + ",\n".join(items) + f"\n{pad}]"
+    return json.dumps(data, allow_nan=True)
 
 
 def write_output_json(path: Path, data: dict, made_by: str) -> None:

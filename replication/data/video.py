@@ -1,7 +1,9 @@
 """The video dataset contract shared by every stage: videos of ordered frames."""
 from __future__ import annotations
 
+import os
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,11 +13,65 @@ IGNORE = 255
 INFERENCE_FILE = "inference.json"  # a prediction folder's record of how fast it was made
 
 
-@dataclass(frozen=True)
+def _split(stem: str, path: Path | str | None) -> tuple[str | None, str | None]:
+    """`path` as (its folder, its name after `stem`), both interned; (None, path) if not so
+    named; (None, None) for no file."""
+    if path is None:
+        return None, None
+    folder, _, name = str(path).rpartition(os.sep)
+    if not name.startswith(stem):
+        return None, str(path)
+    return sys.intern(folder), sys.intern(name[len(stem):])
+
+
 class Frame:
-    stem: str
-    image: Path | None
-    label: Path | None
+    """One frame: its stem and the files of its image and label (None where absent).
+
+    A split's frame list is what every stage holds whole (251k frames in VSPW), so a frame
+    keeps its stem and, per file, its folder and the rest of its name as strings shared by
+    the video's frames (about 140 bytes a frame against 800 with two Path objects); `image`
+    and `label` give Paths.
+    """
+    __slots__ = ("stem", "_image_dir", "_image_rest", "_label_dir", "_label_rest")
+
+    def __init__(self, stem: str, image: Path | str | None, label: Path | str | None):
+        init = super().__setattr__
+        init("stem", stem)
+        for name, path in (("image", image), ("label", label)):
+            folder, rest = _split(stem, path)
+            init(f"_{name}_dir", folder)
+            init(f"_{name}_rest", rest)
+
+    def __setattr__(self, name, value):
+        raise AttributeError("Frame is immutable")
+
+    def _path(self, folder: str | None, rest: str | None) -> Path | None:
+        if rest is None:
+            return None
+        return Path(rest) if folder is None else Path(folder, self.stem + rest)
+
+    @property
+    def image(self) -> Path | None:
+        return self._path(self._image_dir, self._image_rest)
+
+    @property
+    def label(self) -> Path | None:
+        return self._path(self._label_dir, self._label_rest)
+
+    def _key(self) -> tuple:
+        return self.stem, self.image, self.label
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Frame) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __reduce__(self):
+        return Frame, self._key()
+
+    def __repr__(self) -> str:
+        return f"Frame(stem={self.stem!r}, image={self.image!r}, label={self.label!r})"
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ prediction folder by its files' sizes and times, the data card, the metric setti
 whose fingerprint is unchanged keeps its results (so adding one method does not re-score the
 others). The per-frame and per-window units of the bootstrap go to
 `counts/<dataset>/<method>.npz` (replication.metrics.counts; a DVC output), so the JSON in git
-holds summaries only. TC
+holds summaries only, per video and class as columns (replication.metrics.summaries). TC
 (replication.metrics.tc) is computed for all methods being scored in one pass over the
 temporal split's frame pairs.
 
@@ -31,6 +31,7 @@ from replication.metrics.counts import save as save_counts
 from replication.metrics.counts import split_off
 from replication.metrics.evaluate import add_tc, evaluate_dataset
 from replication.metrics.specs import result_specs
+from replication.metrics.summaries import pack
 from replication.pipeline.params import Benchmark, metric_settings
 from replication.pipeline.specs import MethodSpec, methods
 
@@ -89,7 +90,7 @@ def score_benchmark(params: dict, bench: Benchmark, predictions: Path, out: Path
         add_tc(todo, {n: predictions / n for n in todo}, dataset, bench.temporal, settings,
                progress=progress)
     for name, result in todo.items():  # each checked ours above (also an earlier version's)
-        write_json(out / f"{name}.json", {MADE_BY: MADE, **result})
+        write_json(out / f"{name}.json", {MADE_BY: MADE, **pack(result)})
         done["not_run" if result.get("status") == "not run" else "scored"] += 1
     for name in rows:  # derived from the results, every run
         row = headline_row(json.loads((out / f"{name}.json").read_text()))

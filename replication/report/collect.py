@@ -11,6 +11,7 @@ from replication.core.errors import InputError, MissingInput
 from replication.metrics.counts import attach
 from replication.metrics.counts import load as load_counts
 from replication.metrics.specs import ROLES, MetricSpec, result_specs
+from replication.metrics.summaries import unpack
 
 KINDS = ("reference", "baseline", "external", "refine", "classify")
 
@@ -82,7 +83,8 @@ def load_results(results_dir: Path, dataset: str, counts: Path | None = None) ->
     from `counts/<dataset>/<method>.npz` when there is one (replication.metrics.counts)."""
     root = Path(results_dir)
     methods = {}
-    for name, result in _jsons(root / dataset).items():
+    for name, packed in _jsons(root / dataset).items():
+        result = unpack(packed)
         path = Path(counts) / dataset / f"{name}.npz" if counts is not None else None
         if path is not None and path.is_file():
             attach(result, load_counts(path))
