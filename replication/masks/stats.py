@@ -2,6 +2,7 @@
 the source's speed (from the time each video took, stored in its masklet file)."""
 from __future__ import annotations
 
+from array import array
 from pathlib import Path
 
 import numpy as np
@@ -12,13 +13,14 @@ from replication.masks.store import load, masklet_path
 
 def masklet_stats(masks_dir: Path, videos: list[tuple[str, Video]]) -> dict:
     """Statistics of the masklet files of `(split, video)` pairs."""
-    per_frame, lengths, coverage, seconds = [], [], [], []
+    per_frame, lengths, coverage = array("q"), array("q"), array("d")  # no object a frame
+    seconds = []
     source = None
     for split, video in videos:
         vm = load(masklet_path(masks_dir, split, video.name))
         source = vm.source
         seconds.append(vm.seconds)
-        lengths += [len(m.rle) - m.rle.count(None) for m in vm.masklets]
+        lengths.extend(len(m.rle) - m.rle.count(None) for m in vm.masklets)
         for t in range(len(vm.frames)):
             runs = vm.runs(t)
             per_frame.append(runs.n)
