@@ -1,5 +1,6 @@
 """Approach 2: feature pooling, masklet targets, the MLP, fusion, and the CLI end to end."""
 import json
+import os
 
 import numpy as np
 import pytest
@@ -184,6 +185,10 @@ def test_seed_replicate_retrains_every_trained_row(tmp_path, camvid_small):
                  "http://127.0.0.1:9/sam2.1_hiera_tiny.pt", "--config", SAM2_CONFIG,
                  "--timeout", "2", "--record", str(tmp_path / "sam2" / "sam2-tiny.json")]) == 0
     assert not json.loads((tmp_path / "sam2" / "sam2-tiny.json").read_text())["available"]
+    assert main(["features", *data, "--masks", str(tmp_path / "masks"), "--sources", "oracle",
+                 "sam2-tiny", "--sam2-record", str(tmp_path / "sam2" / "sam2-tiny.json"),
+                 "--record-not-run", "--out", str(tmp_path / "features" / "sam2-tiny")]) == 0
+    assert (tmp_path / "features" / "sam2-tiny" / "NOT_RUN.json").is_file()
     params = {
         "benchmarks": {"camvid": {"root": str(camvid_small), "eval": ["val", "test"]}},
         "baselines": {"net": {"net": {"model": "fastscnn"},
@@ -196,7 +201,7 @@ def test_seed_replicate_retrains_every_trained_row(tmp_path, camvid_small):
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     out = tmp_path / "seed1.json"
     assert main(["seeds", *data, "--seed", "1", "--params", str(tmp_path / "params.yaml"),
-                 "--masks", str(tmp_path / "masks"), "--sam2-records", str(tmp_path / "sam2"),
+                 "--masks", str(tmp_path / "masks"), "--features", str(tmp_path / "features"),
                  "--device", "cpu", "--work", str(tmp_path / "work"), "--out", str(out)]) == 0
     run = json.loads(out.read_text())
     assert run["seed"] == 1 and sorted(run["methods"]) == [
@@ -229,3 +234,59 @@ def test_the_training_reservoir_keeps_every_vector_below_its_size_else_a_uniform
     # each vector kept with probability 100 / 1000, early or late in the stream (std 0.0015)
     np.testing.assert_allclose(kept.reshape(10, 100).mean(1) / 400, 0.1, atol=0.01)
     assert np.array_equal(fed(100, 5).arrays()[1], fed(100, 5).arrays()[1])  # seeded
+
+
+def test_stored_sam2_features_equal_encoding_again_and_serve_every_source(
+        tmp_path, camvid_small, random_checkpoint):
+    """`vss features` encodes each frame once for all sources; its pools give the vectors of
+    encoding the frames again, bit for bit, and the classifier runs on them."""
+    from replication.approaches.features import SAM2Encoder, aggregate
+    from replication.approaches.pooled import FeatureStore, pooled_path
+    from replication.data.images import read_image
+    from replication.data.registry import get_dataset
+    from replication.masks.sam2.checkpoint import obtain_checkpoint
+    from replication.masks.store import load_for_video
+    from tests.test_sam2_checkpoint import UNREACHABLE
+
+    data = ["--dataset", "camvid", "--root", str(camvid_small)]
+    masks = tmp_path / "masks"
+    for source in ("oracle", "superpixel"):
+        assert main(["masks", *data, "--splits", "train", "test", "--source", source,
+                     "--out", str(masks / source)]) == 0
+    record = tmp_path / "sam2-tiny.json"
+    record.write_text(json.dumps(obtain_checkpoint(random_checkpoint, UNREACHABLE,
+                                                   SAM2_CONFIG)))
+    store = tmp_path / "features"
+    features = ["features", *data, "--masks", str(masks), "--sources", "oracle", "superpixel",
+                "--sam2-record", str(record), "--splits", "train", "test", "--device", "cpu",
+                "--out", str(store)]
+    assert main(features) == 0
+    encoder = SAM2Encoder(SAM2_CONFIG, random_checkpoint, device="cpu")
+    stored = FeatureStore(store)
+    assert stored.spec == {**encoder.spec, "name": "sam2-tiny"}
+    video = get_dataset("camvid", camvid_small).videos("test")[0]
+    encoded = [encoder(read_image(f.image)) for f in video.frames]  # each frame once here too
+    for source in ("oracle", "superpixel"):
+        vm = load_for_video(masks / source, "test", video)
+        for per in ("masklet", "frame"):
+            want = masklet_features(vm, range(len(encoded)), encoded.__getitem__, per)
+            got = aggregate(stored.pools(vm, masks / source, "test", video), len(vm.masklets),
+                            per)
+            for a, b in zip(got, want):
+                assert a.dtype == b.dtype and np.array_equal(a, b)  # bit for bit
+        assert stored.seconds(vm, masks / source, "test", video) > 0
+    before = pooled_path(store, "oracle", "test", video.name).stat().st_mtime_ns
+    assert main(features) == 0  # all done: nothing encoded again
+    assert pooled_path(store, "oracle", "test", video.name).stat().st_mtime_ns == before
+    os.utime(masks / "oracle" / "test" / f"{video.name}.json.gz")  # masklets made again
+    assert main(features) == 0
+    assert pooled_path(store, "oracle", "test", video.name).stat().st_mtime_ns != before
+    common = [*data, "--masks", str(masks / "oracle"), "--features", "sam2", "--pooled",
+              str(store)]
+    assert main(["classify", "train", *common, "--hidden", "8", "--epochs", "2", "--out",
+                 str(tmp_path / "clf"), "--curve", str(tmp_path / "curve.csv")]) == 0
+    assert main(["classify", "predict", *common, "--splits", "test", "--model",
+                 str(tmp_path / "clf"), "--out", str(tmp_path / "pred")]) == 0
+    assert len(list((tmp_path / "pred").rglob("*.png"))) == 2
+    timing = json.loads((tmp_path / "pred" / "inference.json").read_text())
+    assert timing["seconds"]["features"] > 0 and "vss features" in timing["timing"]

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from replication.cli import main
-from replication.metrics.counts import sparse as counts_sparse
 from replication.experiments.ci_profile import CHECKPOINT, compare
+from replication.metrics.counts import sparse as counts_sparse
 from replication.report import bootstrap
 from replication.report.collect import Method, load_results
 from replication.report.tables import Scorer, Table, percent, refiner_table

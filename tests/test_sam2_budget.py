@@ -33,9 +33,11 @@ def test_the_default_pipeline_records_sam2_on_the_cpu_as_not_run(tmp_path, camvi
     params["sam2_cpu"]["limit-minutes"] = 1
     params["baselines"]["fastscnn"]["train"].update(  # the refiner's input, not what is tested
         {"iterations": 2, "batch": 2, "crop": [64, 64]})
+    params["classify"]["sources"] = ["oracle", "sam2-tiny"]  # the features' (not superpixels)
     (project / "params.yaml").write_text(json.dumps(params))
-    dvc(project, "repro", "masks@camvid-sam2-tiny", "classify-sam2@camvid-oracle-sam2-tiny",
-        check=True)
+    dvc(project, "repro", "masks@camvid-sam2-tiny", "masks@camvid-oracle", check=True)
+    dvc(project, "repro", "-s", "features-sam2@camvid-sam2-tiny",
+        "classify-sam2@camvid-oracle-sam2-tiny", check=True)
     record = json.loads((project / "results" / "sam2" / "sam2-tiny.json").read_text())
     assert record["available"]  # the checkpoint is there and loads: only the time stops it
     stats = json.loads((project / "results" / "masks" / "camvid" / "sam2-tiny.json")

@@ -18,7 +18,7 @@ import numpy as np
 from scipy import ndimage
 from tqdm import tqdm
 
-from replication.approaches.features import PER, masklet_features
+from replication.approaches.features import PER, video_features
 from replication.approaches.refine import timing, total_seconds
 from replication.core.atomic import staged_dir, write_csv, write_json
 from replication.core.errors import InputError, MissingInput
@@ -136,8 +136,8 @@ def training_set(dataset: Dataset, split: str, masks_dir: Path, encoder,
         vm = load_for_video(masks_dir, split, video)
         labels = [dataset.load_label(f) if f.label is not None else None for f in video.frames]
         classes, purity = masklet_targets(vm, labels, dataset.num_classes)
-        ids, frames, vectors = masklet_features(
-            vm, (read_image(f.image) for f in video.frames), encoder, settings.per)
+        ids, frames, vectors = video_features(encoder, vm, masks_dir, split, video,
+                                              settings.per)
         keep = (classes[ids] != IGNORE) & (purity[ids] >= settings.min_purity)
         skipped["ignore"] += int((classes[ids] == IGNORE).sum())
         skipped["impure"] += int(((classes[ids] != IGNORE) & ~keep).sum())
@@ -191,13 +191,15 @@ def train_classifier(dataset: Dataset, split: str, masks_dir: Path, encoder, out
     x, y, skipped = training_set(dataset, split, masks_dir, encoder, settings)
     start = time.perf_counter()
     model, mean, std, curve = train_mlp(x, y, dataset.num_classes, settings)
-    info = {"masklets": len(x), "usable": skipped.pop("usable"), "skipped": skipped, "feature_dim": int(x.shape[1]),
+    info = {"masklets": len(x), "usable": skipped.pop("usable"), "skipped": skipped,
+            "feature_dim": int(x.shape[1]),
             "train_seconds": round(time.perf_counter() - start, 2),
             "train_accuracy": curve[-1]["accuracy"]}
     state = {"format": FORMAT, "settings": asdict(settings), "classes": list(dataset.classes),
              "encoder": encoder.spec, "mean": torch.from_numpy(mean), "std": torch.from_numpy(std),
              "state_dict": model.state_dict(), "info": info}
-    with staged_dir(out_dir, inputs=[masks_dir, dataset.root, curve_path]) as staging:
+    with staged_dir(out_dir, inputs=[masks_dir, dataset.root, curve_path,
+                                     getattr(encoder, "folder", None)]) as staging:
         torch.save(state, staging / MODEL_FILE)
         write_record(staging, "classifier", dataset=dataset.name, split=split, masks=masks_dir,
                      encoder=encoder.spec, settings=asdict(settings))
@@ -256,15 +258,21 @@ def predict_classifier(model_path: Path, dataset: Dataset, splits: list[str], ma
         raise InputError(f"fill must be one of {FILLS}, got {fill!r}")
     model, mean, std, state = load_classifier(model_path, dataset.num_classes)
     per = state["settings"]["per"]
-    frames, covered, seconds, mask_seconds = 0, 0.0, 0.0, []
-    with staged_dir(out_dir, inputs=[model_path, masks_dir, dataset.root]) as staging:
+    frames, covered, seconds, stored, mask_seconds = 0, 0.0, 0.0, 0.0, []
+    with staged_dir(out_dir, inputs=[model_path, masks_dir, dataset.root,
+                                     getattr(encoder, "folder", None)]) as staging:
         for split, video in tqdm(split_videos(dataset, splits),
                                  desc=f"classify {Path(out_dir).name}", unit="video"):
             vm = load_for_video(masks_dir, split, video)
             mask_seconds.append(vm.timed_seconds)
-            images = [read_image(f.image) for f in video.frames]
+            images = None  # stored features: their time when they were made counts
+            if hasattr(encoder, "seconds"):
+                stored += encoder.seconds(vm, masks_dir, split, video)
+            else:  # decoded before the clock starts
+                images = [read_image(f.image) for f in video.frames]
             start = time.perf_counter()
-            ids, where, vectors = masklet_features(vm, images, encoder, per)
+            ids, where, vectors = video_features(encoder, vm, masks_dir, split, video, per,
+                                                 images)
             classes = {}
             if len(ids):
                 with torch.no_grad():
@@ -279,11 +287,15 @@ def predict_classifier(model_path: Path, dataset: Dataset, splits: list[str], ma
             frames += len(labels)
             for frame, label in zip(video.frames, labels):
                 write_label(prediction_path(staging, video, frame), label)
-        parts = {"masks": total_seconds(mask_seconds), "classifier": seconds}
+        parts = {"masks": total_seconds(mask_seconds),
+                 **({"features": stored} if hasattr(encoder, "seconds") else {}),
+                 "classifier": seconds}
         info = {"classifier": str(model_path), "encoder": state["encoder"],
                 "masks": str(masks_dir), "fill": fill, "frames": frames,
                 "coverage": round(covered / frames, 4),
-                **timing(frames, parts, "features, classifier and fusion")}
+                **timing(frames, parts, "classifier and fusion; features: the encoding and "
+                         "pooling as `vss features` timed them" if stored else
+                         "features, classifier and fusion")}
         write_json(staging / INFERENCE_FILE, info)
         write_record(staging, "classify", {"source": Path(masks_dir).name,
                                            "features": encoder.name, "encoder": encoder.kind},

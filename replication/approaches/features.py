@@ -31,27 +31,38 @@ def pool(features, masks: np.ndarray):
     return weights @ features.reshape(c, h * w).T, weights.sum(1)
 
 
-def masklet_features(vm: VideoMasklets, images, encoder, per: str = "masklet"):
-    """Feature vectors of the masklets of a video: `(ids, frames, vectors)` where `ids` index
-    `vm.masklets`, `frames` is the frame of each vector (-1 for a whole masklet) and `vectors`
-    is a float32 array (m, C). `images` yields the video's RGB frames in order."""
+def frame_pools(vm: VideoMasklets, images, encoder):
+    """Per frame with masklets: `(t, ids, sums, weights)`, the masked sums (n, C) and weights
+    (n,) (float32 tensors) of the masklets `ids` present at frame t; `images` yields the
+    video's RGB frames in order (each encoded once)."""
     import torch
 
-    if per not in PER:
-        raise InputError(f"per must be one of {PER}, got {per!r}")
-    sums, weights, rows = None, None, []
     for t, image in enumerate(images):
         ids, masks = vm.at_frame(t)
         if not len(ids):
             continue
         with torch.inference_mode():
-            s, w = pool(encoder(image), masks)
+            sums, weights = pool(encoder(image), masks)
+        yield t, ids, sums, weights
+
+
+def aggregate(pools, masklets: int, per: str = "masklet"):
+    """Feature vectors from frame pools (as `frame_pools` yields them) of a video with
+    `masklets` masklets: `(ids, frames, vectors)` where `ids` index the masklets, `frames` is
+    the frame of each vector (-1 for a whole masklet) and `vectors` is float32 (m, C): per
+    frame the pool's mean, per masklet the area-weighted mean over its frames."""
+    import torch
+
+    if per not in PER:
+        raise InputError(f"per must be one of {PER}, got {per!r}")
+    sums, weights, rows = None, None, []
+    for t, ids, s, w in pools:
         if per == "frame":
             rows += [(i, t, v) for i, v in zip(ids, (s / w[:, None]).numpy())]
             continue
         if sums is None:
-            sums = torch.zeros(len(vm.masklets), s.shape[1])
-            weights = torch.zeros(len(vm.masklets))
+            sums = torch.zeros(masklets, s.shape[1])
+            weights = torch.zeros(masklets)
         sums[ids] += s
         weights[ids] += w
     if per == "masklet" and sums is not None:
@@ -61,6 +72,24 @@ def masklet_features(vm: VideoMasklets, images, encoder, per: str = "masklet"):
         return np.zeros(0, np.intp), np.zeros(0, np.intp), np.zeros((0, 0), np.float32)
     ids, frames, vectors = zip(*rows)
     return np.array(ids), np.array(frames), np.stack(vectors).astype(np.float32)
+
+
+def masklet_features(vm: VideoMasklets, images, encoder, per: str = "masklet"):
+    """`aggregate` of the frame pools of `encoder` over a video's `images`."""
+    return aggregate(frame_pools(vm, images, encoder), len(vm.masklets), per)
+
+
+def video_features(encoder, vm: VideoMasklets, masks_dir: Path, split: str, video,
+                   per: str = "masklet", images=None):
+    """`masklet_features` of a dataset video: its frames (`images`, else read) encoded now, or
+    the pools of a `vss features` folder (an encoder with `pools`: approaches.pooled)."""
+    from replication.data.images import read_image
+
+    if hasattr(encoder, "pools"):
+        return aggregate(encoder.pools(vm, masks_dir, split, video), len(vm.masklets), per)
+    if images is None:
+        images = (read_image(f.image) for f in video.frames)
+    return masklet_features(vm, images, encoder, per)
 
 
 class SAM2Encoder:
@@ -75,10 +104,15 @@ class SAM2Encoder:
 
         from replication.masks.sam2.loading import load_sam2
 
-        self.name = name or Path(checkpoint).stem
-        self.spec = {"features": self.kind, "name": self.name, "config": config,
-                     "checkpoint": str(checkpoint)}
+        self.spec = self.describe(config, checkpoint, name)
+        self.name = self.spec["name"]
         self.predictor = SAM2ImagePredictor(load_sam2(config, checkpoint, device))
+
+    @classmethod
+    def describe(cls, config: str, checkpoint: Path, name: str | None = None) -> dict:
+        """What the encoder of a config and checkpoint is (its `spec`), without loading it."""
+        return {"features": cls.kind, "name": name or Path(checkpoint).stem, "config": config,
+                "checkpoint": str(checkpoint)}
 
     def __call__(self, image: np.ndarray):
         self.predictor.set_image(image)

@@ -25,7 +25,7 @@ COMMANDS = {
     "report": "report", "readme": "readme", "ci-profile": "ci_profile",
     "make-mini": "make_mini", "sam2-checkpoint": "sam2_checkpoint", "seeds": "seeds",
     "refine": "refine", "import": "import_", "deps": "deps", "profile": "profile",
-    "render": "render",
+    "render": "render", "features": "features",
 }
 
 

@@ -26,6 +26,9 @@ def add_arguments(p) -> None:
                        "package (default: SAM2.1 hiera-tiny)")
         q.add_argument("--sam2-checkpoint", type=Path, help="sam2 without a record: a SAM2 "
                        "checkpoint file")
+        q.add_argument("--pooled", type=Path, help="sam2: the features stored by `vss "
+                       "features` (each frame encoded once for every source) instead of "
+                       "encoding the frames here")
         common.add_device(q)
         common.add_settings(q, budget.CPUBudget)
         q.add_argument("--out", type=Path, required=True,
@@ -43,15 +46,17 @@ def add_arguments(p) -> None:
 def run(args) -> None:
     from replication.approaches import classify
     from replication.approaches.features import make_encoder
+    from replication.approaches.pooled import FeatureStore
     from replication.core.not_run import require_ran
     from replication.core.settings import from_flags
 
-    require_ran(args.masks, args.checkpoint,
+    require_ran(args.masks, args.checkpoint, args.pooled,
                 args.model if args.action == "predict" else None)
     dataset = common.dataset(args)
-    encoder = make_encoder(args.features, dataset.num_classes, checkpoint=args.checkpoint,
-                           sam2_record=args.sam2_record, sam2_config=args.sam2_config,
-                           sam2_checkpoint=args.sam2_checkpoint, device=args.device)
+    encoder = FeatureStore(args.pooled, args.features) if args.pooled else make_encoder(
+        args.features, dataset.num_classes, checkpoint=args.checkpoint,
+        sam2_record=args.sam2_record, sam2_config=args.sam2_config,
+        sam2_checkpoint=args.sam2_checkpoint, device=args.device)
     splits = common.splits(args, "train")[:1] if args.action == "train" else common.splits(
         args, "eval")
     if hasattr(encoder, "estimate"):  # SAM2's encoder: only where it can finish

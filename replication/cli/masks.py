@@ -43,11 +43,13 @@ def _users(cls, names) -> str:
 
 
 def run(args) -> None:
+    from replication.approaches.quality import source_quality
     from replication.core.atomic import write_output_json
     from replication.core.errors import SettingsError
     from replication.data.dataset import split_videos
     from replication.masks.generate import generate
     from replication.masks.stats import masklet_stats
+    from replication.pipeline.params import metric_settings
 
     entry = common.entry(args, "masks")
     if args.source:
@@ -83,8 +85,13 @@ def run(args) -> None:
                        "redoes only these):\n  " + "\n  ".join(
                            f"{v}: {e}" for v, e in done["failed"].items()))
     if args.stats:
-        stats = masklet_stats(args.out, split_videos(dataset, splits)[index::count])
+        videos = split_videos(dataset, splits)[index::count]
+        stats = masklet_stats(args.out, videos)
         stats["settings"] = source.settings()
+        ratio = metric_settings(common.params(args)).boundary_ratio
+        stats["quality"] = source_quality(args.out, dataset, videos, ratio)
         write_output_json(args.stats, stats, "vss masks")
+        q = stats["quality"]["overall"]
         print(f"{stats['masklets_per_frame']['mean']} masklets per frame, coverage "
-              f"{stats['coverage']:.1%}, {stats['fps']} frames/s -> {args.stats}")
+              f"{stats['coverage']:.1%}, {stats['fps']} frames/s, ASA mIoU {q['asa_miou']}, "
+              f"boundary recall {q['boundary_recall']} -> {args.stats}")

@@ -12,8 +12,8 @@ def add_arguments(p) -> None:
     common.add_dataset(p)
     p.add_argument("--seed", type=int, required=True)
     p.add_argument("--masks", type=Path, required=True, help="masks/<dataset>")
-    p.add_argument("--sam2-records", type=Path, default=Path("results/sam2"),
-                   help="folder of the `vss sam2-checkpoint` records")
+    p.add_argument("--features", type=Path, required=True,
+                   help="features/<dataset>: the stored SAM2 features (`vss features`), by model")
     common.add_device(p)
     p.add_argument("--work", type=Path, required=True, help="folder for models and predictions")
     p.add_argument("--out", type=Path, required=True, help="headline metrics JSON to write")
@@ -30,7 +30,7 @@ def run(args) -> None:
     start = time.perf_counter()
     params = common.params(args)
     headline = replicate(common.dataset(args), common.benchmark(args), args.seed, params,
-                         masks_root=args.masks, sam2_records=args.sam2_records, work=args.work,
+                         masks_root=args.masks, features_root=args.features, work=args.work,
                          device=args.device)
     write_output_json(args.out, {"seed": args.seed, "methods": headline,
                           "seconds": round(time.perf_counter() - start, 1),

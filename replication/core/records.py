@@ -11,7 +11,7 @@ from pathlib import Path
 from replication.core.atomic import RECORD_FILE, write_json
 
 PREDICTIONS = ("reference", "baseline", "refine", "classify", "external")  # method folders
-KINDS = (*PREDICTIONS, "masks", "model", "classifier", "report")
+KINDS = (*PREDICTIONS, "masks", "features", "model", "classifier", "report")
 
 
 def write_record(folder: Path, kind: str, method: dict | None = None, **fields) -> dict:

@@ -17,17 +17,18 @@ from replication.pipeline.params import Benchmark
 
 
 def replicate(dataset: Dataset, bench: Benchmark, seed: int, params: dict, *, masks_root: Path,
-              sam2_records: Path, work: Path, device: str = "auto") -> dict[str, dict]:
+              features_root: Path, work: Path, device: str = "auto") -> dict[str, dict]:
     """{method: {split: headline metrics}} of every trained method of `bench` made with `seed`;
-    the pipeline's outputs under `work` (models/, predictions/, curves/)."""
+    the pipeline's outputs under `work` (models/, predictions/, curves/). SAM2-feature
+    classifiers read the stored features (`features_root/<model>`, as their stage does)."""
     from baselines.predict import predict
     from baselines.train import BaselineRecipe, make_baseline
     from replication.approaches import classify
     from replication.approaches.features import make_encoder
+    from replication.approaches.pooled import FeatureStore
     from replication.approaches.refine import refine_predictions
     from replication.core.not_run import not_run
     from replication.core.settings import from_flags
-    from replication.masks.sam2.loading import MissingCheckpoint
     from replication.metrics.evaluate import evaluate_dataset
     from replication.metrics.specs import headline_metrics
     from replication.pipeline.params import entry, metric_settings
@@ -54,13 +55,15 @@ def replicate(dataset: Dataset, bench: Benchmark, seed: int, params: dict, *, ma
                                pred / name, vote=spec.vote)
         else:
             if spec.features not in encoders:
-                record = Path(sam2_records) / f"{spec.features}.json"
-                try:
+                stored = Path(features_root) / spec.features
+                if spec.encoder != "sam2":
                     encoders[spec.features] = make_encoder(
                         spec.encoder, dataset.num_classes, checkpoint=models / spec.features,
-                        sam2_record=record if spec.encoder == "sam2" else None, device=device)
-                except MissingCheckpoint:  # SAM2 rows that did not run: none to replicate
+                        device=device)
+                elif not stored.is_dir() or not_run(stored):  # none to replicate
                     encoders[spec.features] = None
+                else:
+                    encoders[spec.features] = FeatureStore(stored)
             if encoders[spec.features] is None:
                 continue
             classify.train_classifier(dataset, bench.train, masks_root / spec.source,

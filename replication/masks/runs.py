@@ -102,16 +102,29 @@ def paint(runs: FrameRuns, classes: np.ndarray, base: np.ndarray) -> np.ndarray:
     painted = classes >= 0
     if not painted.any():
         return base.copy()
+    top = _top(runs, painted)
+    out = np.ravel(base, order="F").copy()
+    covered = top >= 0
+    out[covered] = classes[top[covered]]
+    return out.reshape(runs.width, runs.height).T.copy()
+
+
+def top_masks(runs: FrameRuns) -> np.ndarray:
+    """(H, W) int64: the index of the mask `paint` leaves on top at each pixel, -1 where none."""
+    top = _top(runs, np.ones(runs.n, bool))
+    return top.reshape(runs.width, runs.height).T.copy()
+
+
+def _top(runs: FrameRuns, painted: np.ndarray) -> np.ndarray:
+    """Flat (column-major) index of the top mask among `painted` at each pixel, -1 where none:
+    larger masks first, so smaller ones end on top (equal areas: the later one)."""
     order = np.flatnonzero(painted)[np.argsort(-runs.areas()[painted], kind="stable")]
     rank = np.full(runs.n, -1, np.int64)
     rank[order] = np.arange(order.size)
     mask, position = runs.pixels(painted[runs.mask])
     top = np.full(runs.height * runs.width, -1, np.int64)
     np.maximum.at(top, position, rank[mask])
-    out = np.ravel(base, order="F").copy()
-    covered = top >= 0
-    out[covered] = classes[order][top[covered]]
-    return out.reshape(runs.width, runs.height).T.copy()
+    return np.where(top >= 0, order[np.maximum(top, 0)], -1) if order.size else top
 
 
 def _segment_starts(seg: np.ndarray) -> np.ndarray:

@@ -198,21 +198,35 @@ def standalone_table(results: Results, scorer: Scorer, caption_splits: str) -> T
     return table
 
 
+# the quality figures of a masks source the mask-sources table shows (overall), by heading
+QUALITY = {"asa_miou": "ASA mIoU", "asa_miou_frame": "ASA mIoU (frame vote)",
+           "boundary_recall": "Boundary recall", "boundary_precision": "Boundary precision",
+           "undersegmentation_error": "UE", "temporal_purity": "Purity"}
+
+
 def mask_source_table(results: Results, scorer: Scorer, caption_splits: str) -> Table:
     """(c) Masklet sources: their statistics and what each gives the refiner and classifier."""
-    table = Table("mask_sources", f"Masklet sources on {results.dataset}: statistics over all "
-                  "splits, and the refiner / standalone results they give. "
-                  f"{caption_splits} oracle: ground-truth components (an upper bound).",
+    table = Table("mask_sources", f"Masklet sources on {results.dataset}: statistics and "
+                  "class-agnostic quality over all splits (ASA: the mIoU of the refiner run on "
+                  "the ground truth, its ceiling with this source, and with the vote per frame; "
+                  "boundary recall and precision within mBIoU's band; UE: "
+                  "under-segmentation error, Neubert and Protzel; purity: the share of a "
+                  "masklet's pixels in its majority class over its frames; "
+                  "replication/approaches/quality.py), and the refiner / standalone results "
+                  f"they give. {caption_splits} oracle: ground-truth components (an upper "
+                  "bound).",
                   ["Source", "Used by", "Masklets/frame", "Frames/masklet", "Coverage",
-                   "Masks FPS", *scorer.metrics])
+                   *QUALITY.values(), "Masks FPS", *scorer.metrics])
     for source, stats in results.masks.items():
         users = [m for m in results.methods.values() if m.source == source and not m.variant]
         for m in users:
             if stats.get("status") == "not run" or not m.ran:
                 _row(table, scorer, m, [source, m.name])
                 continue
+            quality = stats.get("quality", {}).get("overall", {})
             lead = [source, m.name, f"{stats['masklets_per_frame']['mean']:.1f}",
                     f"{stats['frames_per_masklet']:.2f}", percent(stats["coverage"]),
+                    *(percent(quality.get(k)) for k in QUALITY),
                     "n/a (ground truth)" if source == "oracle" or not stats.get("fps")
                     else f"{stats['fps']:.2f}"]
             _row(table, scorer, m, lead)
