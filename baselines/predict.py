@@ -17,7 +17,7 @@ from replication.core.records import write_record
 from replication.data.dataset import Dataset
 from replication.data.images import read_image
 from replication.data.labels import write_label
-from replication.data.video import INFERENCE_FILE, prediction_path
+from replication.data.video import INFERENCE_FILE, confidence_path, prediction_path
 
 PAD = 32  # frames are padded to a multiple of this (the backbones' largest stride)
 
@@ -46,12 +46,15 @@ def load_model(ckpt_path: Path, num_classes: int, *, device="auto", model_name=N
     return model.to(dev).eval(), cfg, dev
 
 
-def segment(model, cfg, image: np.ndarray, dev) -> np.ndarray:
-    """Label map of one RGB frame at its own size."""
+def segment(model, cfg, image: np.ndarray, dev) -> tuple[np.ndarray, np.ndarray]:
+    """Label map of one RGB frame at its own size (the logits' argmax), and its confidence: the
+    max softmax probability, x 255 rounded (uint8)."""
     import torch
 
     h, w = image.shape[:2]
-    return _forward(model, cfg, image, dev)[0, :, :h, :w].argmax(0).to(torch.uint8).cpu().numpy()
+    logits = _forward(model, cfg, image, dev)[0, :, :h, :w]
+    confidence = (logits.float().softmax(0).amax(0) * 255).round().to(torch.uint8)
+    return logits.argmax(0).to(torch.uint8).cpu().numpy(), confidence.cpu().numpy()
 
 
 def decoder_features(model, cfg, image: np.ndarray, dev):
@@ -103,8 +106,9 @@ def predict(ckpt_path: Path, dataset: Dataset, splits: list[str], out_dir: Path,
             labels, took, where = result
             seconds.append(took)
             devices.add(where)
-            for frame, label in zip(video.frames, labels):
+            for frame, (label, confidence) in zip(video.frames, labels):
                 write_label(prediction_path(staging, video, frame), label)
+                write_label(confidence_path(staging, video, frame), confidence)
 
         outcome = run(videos, worker, segment_video, write, executor or Executor(),
                       name=lambda v: v.name, desc=f"predict {Path(out_dir).name}")
@@ -115,16 +119,17 @@ def predict(ckpt_path: Path, dataset: Dataset, splits: list[str], out_dir: Path,
         info = {"checkpoint": str(ckpt_path), "device": ", ".join(sorted(devices)),
                 "frames": frames, "seconds": round(sum(seconds), 3),
                 "fps": round(frames / sum(seconds), 3),
-                "timing": "model forward incl. normalisation and argmax; image decoding and PNG "
-                          "writing excluded"}
+                "timing": "model forward incl. normalisation, argmax and confidence; image "
+                          "decoding and PNG writing excluded"}
         write_json(staging / INFERENCE_FILE, info)
         write_record(staging, "baseline", dataset=dataset.name, splits=list(splits),
                      checkpoint=ckpt_path)
     return info
 
 
-def segment_video(loaded, video) -> tuple[list[np.ndarray], float, str]:
-    """The label maps of a video's frames, the seconds the model took and its device."""
+def segment_video(loaded, video) -> tuple[list[tuple[np.ndarray, np.ndarray]], float, str]:
+    """The (label map, confidence) of a video's frames, the seconds the model took and its
+    device."""
     import torch
 
     model, cfg, dev = loaded

@@ -56,7 +56,7 @@ def params_for(source: Path, frames: int, args) -> dict:
                        **({"superpixel": {"source": "superpixel", "workers": 2}}
                           if superpixel else {})}
     params["refine"] = {"sources": ["oracle"] + (["superpixel"] if superpixel else []),
-                        "vote_ablation": []}
+                        "vote_ablation": [], "ablation_votes": [], "decisive-tau": 0.6}
     classify = frames <= args.classify_up_to and not args.counts_only
     params["classify"].update(sources=["oracle"] if classify else [],
                               baseline_features=["fastscnn"], sam2_features=[])

@@ -71,6 +71,9 @@ def test_two_iteration_train_then_predict_then_evaluate(tmp_path, camvid_small, 
 
     out = read_label(pred / "0016E5" / "0016E5_07959.png")
     assert out.shape == (360, 480) and out.max() < 11
+    # beside the labels, hidden: the max softmax probability x 255, at least 1/11 of it
+    confidence = read_label(pred / ".confidence" / "0016E5" / "0016E5_07959.png")
+    assert confidence.shape == out.shape and confidence.min() >= round(255 / 11)
     info = json.loads((pred / "inference.json").read_text())
     assert info["frames"] == 5 and info["fps"] > 0 and info["device"].startswith("cpu")
 

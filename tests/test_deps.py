@@ -15,7 +15,7 @@ from tests.conftest import REPO
 # modules the issue names, and stages that must re-run when they change (stage names of the
 # default params; matrices expand over camvid and the default baselines and sources)
 CHANGES = {
-    "replication/masks/runs.py": ["refine@", "refine-vote-frame@", "classify@",
+    "replication/masks/runs.py": ["refine@", "refine-vote@", "classify@",
                                   "classify-sam2@"],
     "replication/metrics/flow.py": ["masks@camvid-superpixel-flow", "score@camvid"],
     "replication/data/images.py": ["train@", "predict@", "masks@camvid-superpixel",

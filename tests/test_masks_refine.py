@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from replication.approaches.refine import refine_video
+from replication.core.errors import InputError
 from replication.data.dataset import Dataset
 from replication.data.labels import write_label
 from replication.data.video import Frame, Video
@@ -80,6 +81,37 @@ def test_masklet_vote_spans_frames_and_frame_vote_does_not():
     assert all((r == 1).all() for r in by_masklet)  # 9 votes for 1 against 7 for 2
     by_frame = refine_video(preds, vm, 3, vote="frame")
     assert (by_frame[0] == 1).all() and (by_frame[1] == 2).all()
+
+
+def test_votes_that_weigh_the_baselines_confidence_by_hand():
+    # one 1 x 10 frame: masklet M1 on pixels 0-3, M2 on pixels 4-9
+    pred = np.array([[0, 0, 0, 1, 0, 0, 0, 0, 2, 2]], np.uint8)
+    confidence = np.array([[51, 51, 51, 230, 200, 200, 200, 200, 200, 200]], np.uint8)
+    vm = masklets(1, [box((1, 10), 0, slice(0, 4))], [box((1, 10), 0, slice(4, 10))])
+
+    def refined(vote, **kw):
+        return refine_video([pred], vm, 3, vote, [confidence], **kw)[0][0].tolist()
+
+    assert refined("masklet") == [0] * 10  # 3 of 4 and 4 of 6 pixels say 0
+    # M1: class 0 weighs 3 x 51 / 255 = 0.6, class 1 230 / 255 = 0.90; M2: 0 weighs twice 2
+    assert refined("confidence") == [1] * 4 + [0] * 6
+    # decisive: M1's winner holds 230 / (153 + 230) = 0.6005 of the vote, M2's 4 / 6
+    assert refined("decisive", tau=0.6) == [1] * 4 + [0] * 6
+    assert refined("decisive", tau=0.65) == [0, 0, 0, 1] + [0] * 6  # M1 leaves the baseline
+    # ditta: reliability x area^0.3 x (1 - frequency)^0.8, frequencies 0.7, 0.1, 0.2 here;
+    # M1: 0.2 x 3^0.3 x 0.3^0.8 = 0.106 < 0.902 x 1 x 0.9^0.8 = 0.829 -> 1
+    # M2: 0.784 x 4^0.3 x 0.3^0.8 = 0.454 < 0.784 x 2^0.3 x 0.8^0.8 = 0.807 -> 2
+    assert refined("ditta") == [1] * 4 + [2] * 6
+    with pytest.raises(InputError, match="needs the baseline's confidence"):
+        refine_video([pred], vm, 3, "confidence")
+
+
+def test_confidence_votes_sum_over_the_masklets_frames():
+    m = np.ones((1, 2), bool)
+    preds = [np.array([[0, 0]], np.uint8), np.array([[1, 1]], np.uint8)]
+    confidences = [np.full((1, 2), 100, np.uint8), np.full((1, 2), 120, np.uint8)]
+    refined = refine_video(preds, masklets(2, [m, m]), 2, "confidence", confidences)
+    assert [r.tolist() for r in refined] == [[[1, 1]], [[1, 1]]]  # 240 against 200
 
 
 def test_ties_go_to_the_lowest_class_and_ignore_does_not_vote():

@@ -24,7 +24,8 @@ def cityscapes_params(sources: list[str]) -> dict:
                                           "log-every": 2}}},
         masks={"oracle": {"source": "oracle"},
                "superpixel-flow": {"source": "superpixel-flow", "workers": 1}},
-        refine={"sources": ["oracle", "superpixel-flow"], "vote_ablation": ["oracle"]},
+        refine={"sources": ["oracle", "superpixel-flow"], "vote_ablation": ["oracle"],
+                "ablation_votes": ["frame"], "decisive-tau": 0.6},
         report={"resamples": 50, "qualitative": {
             "dataset": "cityscapes", "frames": [], "methods": ["fastscnn",
                                                                "fastscnn+refine-oracle"],

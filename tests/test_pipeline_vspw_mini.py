@@ -46,7 +46,8 @@ def mini_params(source: Path, sam2_checkpoint: Path) -> dict:
                                "max-masklets": 8}},
         sam2={"sam2-random": {"config": SAM2_CONFIG, "checkpoint": str(sam2_checkpoint),
                               "url": "http://127.0.0.1:9/none.pt", "sha256": ""}},
-        refine={"sources": ["oracle", "superpixel", "sam2-random"], "vote_ablation": ["oracle"]},
+        refine={"sources": ["oracle", "superpixel", "sam2-random"], "vote_ablation": ["oracle"],
+                "ablation_votes": ["frame"], "decisive-tau": 0.6},
         report={"resamples": 50, "qualitative": {
             "dataset": "vspw", "frames": ["00007961", "00007979"],
             "methods": ["fastscnn", "fastscnn+refine-superpixel"], "masks": "superpixel"}})

@@ -93,7 +93,8 @@ def test_rows_follow_from_the_params_that_make_them():
     from replication.pipeline.specs import methods
 
     params = {"reference_methods": {"gt": {}}, "baselines": {"net": {}},
-              "refine": {"sources": ["oracle", "sam2-tiny"], "vote_ablation": ["oracle"]},
+              "refine": {"sources": ["oracle", "sam2-tiny"], "vote_ablation": ["oracle"],
+                   "ablation_votes": ["frame"], "decisive-tau": 0.6},
               "classify": {"sources": ["oracle"], "baseline_features": ["net"],
                            "sam2_features": ["sam2-tiny"]},
               "external": {"cffm": {"dataset": "camvid", "src": "x"},
@@ -104,7 +105,7 @@ def test_rows_follow_from_the_params_that_make_them():
                           "classify-oracle-sam2-tiny", "cffm"]
     assert rows["net+refine-sam2-tiny"].describe() == {
         "kind": "refine", "baseline": "net", "source": "sam2-tiny", "vote": "masklet"}
-    assert rows["net+refine-oracle-vote-frame"].stage == "refine-vote-frame@camvid-net-oracle"
+    assert rows["net+refine-oracle-vote-frame"].stage == "refine-vote@camvid-net-oracle-frame"
     assert rows["classify-oracle-sam2-tiny"].describe() == {
         "kind": "classify", "source": "oracle", "features": "sam2-tiny", "encoder": "sam2"}
     assert rows["classify-oracle-sam2-tiny"].stage == "classify-sam2@camvid-oracle-sam2-tiny"

@@ -167,7 +167,8 @@ def test_evaluate_with_params_reads_metrics_as_score_does(params, tmp_path, caps
                  str(pred)]) == 0
     p = yaml.safe_load(path.read_text())
     p["reference_methods"] = {"gt": {}}
-    p.update(baselines={}, refine={"sources": [], "vote_ablation": []},
+    p.update(baselines={}, refine={"sources": [], "vote_ablation": [], "ablation_votes": [],
+                                   "decisive-tau": 0.6},
              classify={"sources": [], "baseline_features": [], "sam2_features": []})
     path.write_text(yaml.safe_dump(p))
     assert main(["evaluate", "--params", str(path), "--dataset", "camvid", "--pred", str(pred),

@@ -42,7 +42,7 @@ def test_specs_and_stages_agree_for_the_vspw_miniature_params(tmp_path):
     outputs = prediction_outputs(tmp_path)
     assert outputs == expected(params)
     assert outputs["predictions/vspw/fastscnn+refine-oracle-vote-frame"] == (
-        "refine-vote-frame@vspw-fastscnn-oracle")
+        "refine-vote@vspw-fastscnn-oracle-frame")
     assert outputs["predictions/vspw/cffm"] == "import@cffm"
 
 

@@ -207,19 +207,17 @@ def _find_root(name: str, staging: Path, sources: list[Path]) -> Path:
 
 
 def _write_manifest(root: Path) -> Path:
-    """MANIFEST.tsv of every file under `root`, in sorted order, written as it is hashed."""
-    files = sorted(str(p.relative_to(root)) for p in root.rglob("*")
-                   if p.is_file() and p.name != MANIFEST)
+    """MANIFEST.tsv of every file under `root`, folder by folder in sorted order, written as it
+    is hashed (walked twice, a count then the hashing: no list of every file)."""
+    total = sum(len(names) for _, _, names in os.walk(root))
 
-    def line(rel: str) -> str:
-        path = root / rel
-        return f"{rel}\t{path.stat().st_size}\t{sha256_file(path)}\n"
+    def line(path: Path) -> str:
+        return f"{path.relative_to(root)}\t{path.stat().st_size}\t{sha256_file(path)}\n"
 
+    files = (p for p in _files(root) if p != root / MANIFEST)
     with (root / MANIFEST).open("w") as out:  # in the staging folder: swapped in only whole
-        for text in tqdm(ordered_map(line, files, 4), total=len(files), desc="hash",
-                         unit="file"):
+        for text in tqdm(ordered_map(line, files, 4), total=total, desc="hash", unit="file"):
             out.write(text)
-    return root / MANIFEST
     return root / MANIFEST
 
 

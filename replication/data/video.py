@@ -11,6 +11,7 @@ from replication.core.errors import MissingInput
 
 IGNORE = 255
 INFERENCE_FILE = "inference.json"  # a prediction folder's record of how fast it was made
+CONFIDENCE_DIR = ".confidence"  # in a baseline's prediction folder: its per-pixel confidence
 
 
 def _split(stem: str, path: Path | str | None) -> tuple[str | None, str | None]:
@@ -83,6 +84,12 @@ class Video:
 def prediction_path(pred_dir: Path, video: Video, frame: Frame) -> Path:
     """Where a method's label PNG for `frame` lives: `<pred_dir>/<video>/<stem>.png`."""
     return Path(pred_dir) / video.name / f"{frame.stem}.png"
+
+
+def confidence_path(pred_dir: Path, video: Video, frame: Frame) -> Path:
+    """Where a baseline's confidence for `frame` lives (max softmax probability x 255, uint8
+    PNG): `<pred_dir>/.confidence/<video>/<stem>.png`, hidden from readers of the labels."""
+    return Path(pred_dir) / CONFIDENCE_DIR / video.name / f"{frame.stem}.png"
 
 
 def natural_key(text: str) -> tuple:

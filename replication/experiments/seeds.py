@@ -26,7 +26,7 @@ def replicate(dataset: Dataset, bench: Benchmark, seed: int, params: dict, *, ma
     from replication.approaches import classify
     from replication.approaches.features import make_encoder
     from replication.approaches.pooled import FeatureStore
-    from replication.approaches.refine import refine_predictions
+    from replication.approaches.refine import decisive_tau, refine_predictions
     from replication.core.not_run import not_run
     from replication.core.settings import from_flags
     from replication.metrics.evaluate import evaluate_dataset
@@ -52,7 +52,7 @@ def replicate(dataset: Dataset, bench: Benchmark, seed: int, params: dict, *, ma
             predict(models / name, dataset, splits, pred / name, device=device)
         elif spec.kind == "refine":
             refine_predictions(pred / spec.baseline, masks_root / spec.source, dataset, splits,
-                               pred / name, vote=spec.vote)
+                               pred / name, vote=spec.vote, tau=decisive_tau(params))
         else:
             if spec.features not in encoders:
                 stored = Path(features_root) / spec.features

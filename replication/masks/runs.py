@@ -85,14 +85,17 @@ def parse(counts: list[str], height: int, width: int) -> FrameRuns | int:
     return FrameRuns(n, height, width, seg[foreground], stop - values[foreground], stop)
 
 
-def histograms(runs: FrameRuns, labels: np.ndarray, num_classes: int) -> np.ndarray:
-    """(n, num_classes) counts of the class ids of `labels` (H, W) inside each mask; 255 (and
-    any id >= num_classes) is not counted."""
+def histograms(runs: FrameRuns, labels: np.ndarray, num_classes: int,
+               weights: np.ndarray | None = None) -> np.ndarray:
+    """(n, num_classes) counts of the class ids of `labels` (H, W) inside each mask (with
+    `weights` (H, W): their sums, float); 255 (and any id >= num_classes) is not counted."""
     mask, position = runs.pixels()
     values = np.ravel(labels, order="F")[position].astype(np.int64)
     keep = values < num_classes
-    return np.bincount(mask[keep] * num_classes + values[keep],
-                       minlength=runs.n * num_classes).reshape(runs.n, num_classes)
+    weight = None if weights is None else np.ravel(weights, order="F")[position][keep]
+    counts = np.bincount(mask[keep] * num_classes + values[keep], weights=weight,
+                         minlength=runs.n * num_classes)
+    return counts.reshape(runs.n, num_classes)
 
 
 def paint(runs: FrameRuns, classes: np.ndarray, base: np.ndarray) -> np.ndarray:

@@ -12,6 +12,7 @@ def check(params: dict) -> None:
     names the params path, the value and what is allowed."""
     from baselines.train import BaselineRecipe
     from replication.approaches.classify import FILLS, ClassifierSettings
+    from replication.approaches.refine import VOTES, decisive_tau
     from replication.core.executor import Executor
     from replication.data.degrade import DegradeSettings
     from replication.masks.base import source_class
@@ -33,6 +34,11 @@ def check(params: dict) -> None:
     refine, classify = params.get("refine") or {}, params.get("classify") or {}
     for key in ("sources", "vote_ablation"):
         _among(f"refine.{key}", refine.get(key, []), masks, "masks")
+    for vote in refine.get("ablation_votes", []):
+        if vote not in VOTES[1:]:
+            raise ParamsError(f"refine.ablation_votes: {vote!r} is not a vote of the ablation; "
+                              f"one of {', '.join(VOTES[1:])}")
+    decisive_tau(params)
     _among("classify.sources", classify.get("sources", []), masks, "masks")
     _among("classify.baseline_features", classify.get("baseline_features", []), baselines,
            "baselines")

@@ -4,10 +4,10 @@ and what each is made from.
 `methods(params, dataset)` follows the stage matrices of dvc.yaml (a test checks that they agree
 for the default and the miniature params): the reference methods, every baseline, each baseline
 refined with every masklet source (vote per masklet) and with the sources of the vote ablation
-(vote per frame), every masklet source classified with every feature encoder, and the external
-prediction folders of that benchmark. Score, report, the seed runs and the CI profile run from
-these specs; each prediction folder's record says the same identity (`describe()`), which score
-checks.
+(each of `refine.ablation_votes`), every masklet source classified with every feature
+encoder, and the external prediction folders of that benchmark. Score, report, the seed runs
+and the CI profile run from these specs; each prediction folder's record says the same identity
+(`describe()`), which score checks.
 """
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ class MethodSpec:
     stage: str                   # the dvc.yaml stage that makes it
     baseline: str | None = None  # refine: the refined baseline
     source: str | None = None    # refine, classify: the masklet source (a `masks:` entry)
-    vote: str | None = None      # refine: masklet (the paper's) or an ablation (frame)
+    vote: str | None = None      # refine: masklet (the paper's) or an ablation's
     features: str | None = None  # classify: the feature encoder's name
     encoder: str | None = None   # classify: its kind, `baseline` or `sam2`
 
@@ -56,10 +56,10 @@ def baseline(name: str, dataset: str) -> MethodSpec:
 
 
 def refinement(base: str, source: str, dataset: str, vote: str = VOTE) -> MethodSpec:
-    stage = "refine" if vote == VOTE else f"refine-vote-{vote}"
-    return MethodSpec(refine_name(base, source, vote), "refine",
-                      f"{stage}@{dataset}-{base}-{source}", baseline=base, source=source,
-                      vote=vote)
+    stage = (f"refine@{dataset}-{base}-{source}" if vote == VOTE else
+             f"refine-vote@{dataset}-{base}-{source}-{vote}")
+    return MethodSpec(refine_name(base, source, vote), "refine", stage, baseline=base,
+                      source=source, vote=vote)
 
 
 def classifier(source: str, features: str, encoder: str, dataset: str) -> MethodSpec:
@@ -77,7 +77,8 @@ def methods(params: dict, dataset: str) -> dict[str, MethodSpec]:
     for base in params.get("baselines") or {}:
         specs.append(baseline(base, dataset))
         specs += [refinement(base, s, dataset) for s in refine.get("sources", [])]
-        specs += [refinement(base, s, dataset, "frame") for s in refine.get("vote_ablation", [])]
+        specs += [refinement(base, s, dataset, vote) for s in refine.get("vote_ablation", [])
+                  for vote in refine.get("ablation_votes", [])]
     classify = params.get("classify") or {}
     encoders = [(f, "baseline") for f in classify.get("baseline_features", [])]
     encoders += [(f, "sam2") for f in classify.get("sam2_features", [])]

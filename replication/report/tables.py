@@ -234,19 +234,27 @@ def mask_source_table(results: Results, scorer: Scorer, caption_splits: str) -> 
 
 
 def ablation_table(results: Results, scorer: Scorer, caption_splits: str) -> Table:
-    """(d) Refiner settings that ran: vote mode, window length and grid of the masklets."""
-    table = Table("refiner_ablations", "Refiner ablations that ran: vote per masklet (over its "
-                  "frames) or per frame, window length W of the masklets, SAM2 prompt grid. "
-                  f"{caption_splits}", ["Baseline", "Masklets", "Vote", "W", "Grid",
-                                        *scorer.metrics])
-    for m in results.of_kind("refine"):
-        if not m.ran:
-            continue
+    """(d) Refiner settings that ran: vote, window length and grid of the masklets, each vote
+    with its paired delta against the paper's majority vote of the same baseline and source."""
+    table = Table("refiner_ablations", "Refiner ablations that ran: the vote (masklet: the "
+                  "paper's majority over the masklet's frames; frame: per frame; confidence: "
+                  "weighted by the baseline's confidence; decisive: as confidence, but only "
+                  "where the winner holds at least tau of the vote; ditta: DiTTA's reliability "
+                  "x area^0.3 x (1 - class frequency)^0.8; replication/approaches/refine.py), "
+                  f"window length W of the masklets, SAM2 prompt grid. {caption_splits} "
+                  "Δ: minus the masklet vote of the same baseline and masklets (paired "
+                  "bootstrap).", ["Baseline", "Masklets", "Vote", "W", "Grid",
+                                  *scorer.metrics, *(f"Δ{m}" for m in scorer.metrics)])
+    refined = [m for m in results.of_kind("refine") if m.ran]
+    paper = {(m.baseline, m.source): m for m in refined if not m.variant}
+    for m in sorted(refined, key=lambda m: (m.baseline, m.source, m.variant)):
         settings = results.masks.get(m.source, {}).get("settings", {})
         grid = settings.get("points_per_side")
-        lead = [m.baseline, m.source, m.vote,
+        tau = m.inference.get("tau")
+        lead = [m.baseline, m.source, m.vote + (f" (tau {tau})" if tau else ""),
                 str(settings.get("window", "-")), f"{grid}x{grid}" if grid else "-"]
-        _row(table, scorer, m, lead)
+        _row(table, scorer, m, lead, paper.get((m.baseline, m.source)) if m.variant else None,
+             with_deltas=True)
     return table
 
 
