@@ -91,7 +91,7 @@ def test_predictions_on_ray_are_byte_identical(tmp_path, camvid_small, cluster):
     info = predict(CHECKPOINT, dataset, ["val", "test"], tmp_path / "ray", device="cpu",
                    executor=Executor("ray", address=cluster))
     pngs = [sorted((tmp_path / side).rglob("*.png")) for side in ("here", "ray")]
-    assert len(pngs[0]) == info["frames"] == 5
+    assert len(pngs[0]) == 2 * info["frames"] == 10  # the labels and their confidence
     assert [p.read_bytes() for p in pngs[0]] == [p.read_bytes() for p in pngs[1]]
 
 
