@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import asdict
 from pathlib import Path
 
@@ -157,9 +158,10 @@ def _fingerprint(folder: Path, settings: dict) -> str:
     of every file of the prediction folder (a changed file is a new stamp; nothing is read, so
     re-scoring unchanged methods costs a directory walk, also at 100k frames)."""
     digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode())
-    if Path(folder).is_dir():
-        for path in sorted(p for p in Path(folder).rglob("*") if p.is_file()):
-            stat = path.stat()
-            digest.update(f"{path.relative_to(folder)}\0{stat.st_size}\0{stat.st_mtime_ns}\n"
-                          .encode())
+    for top, dirs, files in os.walk(folder):  # one folder's names at a time, in a fixed order
+        dirs.sort()
+        rel = os.path.relpath(top, folder)
+        for name in sorted(files):
+            stat = os.stat(os.path.join(top, name))
+            digest.update(f"{rel}/{name}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
     return digest.hexdigest()
