@@ -46,15 +46,21 @@ def load_model(ckpt_path: Path, num_classes: int, *, device="auto", model_name=N
     return model.to(dev).eval(), cfg, dev
 
 
-def segment(model, cfg, image: np.ndarray, dev) -> tuple[np.ndarray, np.ndarray]:
-    """Label map of one RGB frame at its own size (the logits' argmax), and its confidence: the
-    max softmax probability, x 255 rounded (uint8)."""
+def segment(model, cfg, image: np.ndarray, dev):
+    """Label map of one RGB frame at its own size (the logits' argmax), and the logits."""
     import torch
 
     h, w = image.shape[:2]
     logits = _forward(model, cfg, image, dev)[0, :, :h, :w]
-    confidence = (logits.float().softmax(0).amax(0) * 255).round().to(torch.uint8)
-    return logits.argmax(0).to(torch.uint8).cpu().numpy(), confidence.cpu().numpy()
+    return logits.argmax(0).to(torch.uint8).cpu().numpy(), logits
+
+
+def confidence_of(logits) -> np.ndarray:
+    """The max softmax probability of (C, H, W) logits, x 255 rounded (uint8): what the
+    refiner's weighted votes read, kept beside the labels (no part of the method's output)."""
+    import torch
+
+    return (logits.float().softmax(0).amax(0) * 255).round().to(torch.uint8).cpu().numpy()
 
 
 def decoder_features(model, cfg, image: np.ndarray, dev):
@@ -119,8 +125,8 @@ def predict(ckpt_path: Path, dataset: Dataset, splits: list[str], out_dir: Path,
         info = {"checkpoint": str(ckpt_path), "device": ", ".join(sorted(devices)),
                 "frames": frames, "seconds": round(sum(seconds), 3),
                 "fps": round(frames / sum(seconds), 3),
-                "timing": "model forward incl. normalisation, argmax and confidence; image "
-                          "decoding and PNG writing excluded"}
+                "timing": "model forward incl. normalisation and argmax; image decoding, "
+                          "the stored confidence and PNG writing excluded"}
         write_json(staging / INFERENCE_FILE, info)
         write_record(staging, "baseline", dataset=dataset.name, splits=list(splits),
                      checkpoint=ckpt_path)
@@ -137,9 +143,9 @@ def segment_video(loaded, video) -> tuple[list[tuple[np.ndarray, np.ndarray]], f
     for frame in video.frames:
         image = read_image(frame.image)
         start = time.perf_counter()
-        label = segment(model, cfg, image, dev)
+        label, logits = segment(model, cfg, image, dev)
         if dev.type == "cuda":
             torch.cuda.synchronize(dev)
         seconds += time.perf_counter() - start
-        labels.append(label)
+        labels.append((label, confidence_of(logits)))
     return labels, seconds, describe_device(dev)

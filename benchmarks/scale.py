@@ -57,6 +57,7 @@ def params_for(source: Path, frames: int, args) -> dict:
                           if superpixel else {})}
     params["refine"] = {"sources": ["oracle"] + (["superpixel"] if superpixel else []),
                         "vote_ablation": [], "ablation_votes": [], "decisive-tau": 0.6}
+    params["sweep"]["levels"] = []  # the mask-quality sweep: not a stage of this benchmark
     classify = frames <= args.classify_up_to and not args.counts_only
     params["classify"].update(sources=["oracle"] if classify else [],
                               baseline_features=["fastscnn"], sam2_features=[])

@@ -26,6 +26,7 @@ def cityscapes_params(sources: list[str]) -> dict:
                "superpixel-flow": {"source": "superpixel-flow", "workers": 1}},
         refine={"sources": ["oracle", "superpixel-flow"], "vote_ablation": ["oracle"],
                 "ablation_votes": ["frame"], "decisive-tau": 0.6},
+        sweep={"source": "oracle", "seed": 0, "levels": []},  # no sweep: no stage of it
         report={"resamples": 50, "qualitative": {
             "dataset": "cityscapes", "frames": [], "methods": ["fastscnn",
                                                                "fastscnn+refine-oracle"],

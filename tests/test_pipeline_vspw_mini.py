@@ -48,6 +48,7 @@ def mini_params(source: Path, sam2_checkpoint: Path) -> dict:
                               "url": "http://127.0.0.1:9/none.pt", "sha256": ""}},
         refine={"sources": ["oracle", "superpixel", "sam2-random"], "vote_ablation": ["oracle"],
                 "ablation_votes": ["frame"], "decisive-tau": 0.6},
+        sweep={"source": "oracle", "seed": 0, "levels": ["boundary-2", "miss-0.5"]},
         report={"resamples": 50, "qualitative": {
             "dataset": "vspw", "frames": ["00007961", "00007979"],
             "methods": ["fastscnn", "fastscnn+refine-superpixel"], "masks": "superpixel"}})
@@ -68,7 +69,8 @@ def test_vspw_miniature_runs_the_whole_pipeline(tmp_path, camvid_root, random_ch
         "gt", "gt-degraded", "fastscnn", "fastscnn+refine-oracle",
         "fastscnn+refine-superpixel", "fastscnn+refine-sam2-random",
         "fastscnn+refine-oracle-vote-frame", "classify-oracle-fastscnn",
-        "classify-superpixel-fastscnn"}
+        "classify-superpixel-fastscnn", "fastscnn+refine-sweep-boundary-2",
+        "fastscnn+refine-sweep-miss-0.5"}
     assert results["fastscnn+refine-sam2-random"]["method"] == {
         "kind": "refine", "baseline": "fastscnn", "source": "sam2-random", "vote": "masklet"}
     assert results["fastscnn"]["record"]["kind"] == "baseline"
@@ -105,6 +107,14 @@ def test_vspw_miniature_runs_the_whole_pipeline(tmp_path, camvid_root, random_ch
     assert "| + refine | sam2-random |" in refiner and "vspw" in refiner
     assert "| fastscnn (baseline) | - | - |" in (project / "reports" / "headline.md").read_text()
     assert (project / "reports" / "figures" / "vspw_qualitative.png").is_file()
+    assert "sweep" not in refiner  # the sweep's steps have their own tables
+    steps = (project / "reports" / "tables" / "mask_sweep.csv").read_text().splitlines()
+    assert [tuple(line.split(",")[1:3]) for line in steps[1:]] == [  # level 0: the oracle
+        ("boundary", "0.0"), ("boundary", "2.0"), ("over", "1.0"), ("under", "0.0"),
+        ("miss", "0.0"), ("miss", "0.5"), ("fragment", "32.0")]
+    assert "| fastscnn | miss | 0, 0.5 |" in (
+        project / "reports" / "tables" / "mask_sweep_break_even.md").read_text()
+    assert (project / "reports" / "figures" / "vspw_mask_sweep_asa_fastscnn.png").is_file()
     assert unchanged(project)  # a second repro does nothing (fetch re-checks the copy)
 
 

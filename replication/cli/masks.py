@@ -31,6 +31,9 @@ def add_arguments(p) -> None:
                    help="processes, one video each (weight-free sources; sam2: use the Ray "
                         "executor or shards)")
     p.add_argument("--stats", type=Path, help="also write masklet statistics (JSON) here")
+    p.add_argument("--sweep", metavar="AXIS-LEVEL",
+                   help="a step of the mask-quality sweep (`sweep:` in --params): the degraded "
+                        "source over `sweep.source`'s masks, on the benchmark's eval splits")
     common.add_settings(p, Executor)
     common.add_settings(p, budget.CPUBudget)
     common.add_not_run(p)
@@ -51,7 +54,12 @@ def run(args) -> None:
     from replication.masks.stats import masklet_stats
     from replication.pipeline.params import metric_settings
 
-    entry = common.entry(args, "masks")
+    if args.sweep:
+        from replication.pipeline.params import sweep_entry
+
+        entry = sweep_entry(common.params(args), args.dataset, args.sweep)
+    else:
+        entry = common.entry(args, "masks")
     if args.source:
         entry["source"] = args.source
     kind = entry.get("source")
@@ -70,7 +78,7 @@ def run(args) -> None:
     source = base.make_source(entry, where=common.where(args, "masks"),
                               context=base.Context(args.sam2_records, args.device))
     index, count = common.shard(args.shard)
-    dataset, splits = common.dataset(args), common.splits(args, "masks")
+    dataset, splits = common.dataset(args), common.splits(args, "eval" if args.sweep else "masks")
     done = generate(source, dataset, splits, args.out, shard=(index, count), workers=workers,
                     executor=common.executor(args),
                     budget=budget.from_params(common.params(args),

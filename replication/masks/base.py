@@ -25,6 +25,7 @@ SOURCES: dict[str, str | type] = {
     "superpixel": "replication.masks.superpixel:Superpixel",
     "superpixel-flow": "replication.masks.superpixel_flow:SuperpixelFlow",
     "sam2": "replication.masks.sam2.source:SAM2Source",
+    "degraded": "replication.masks.degraded:Degraded",
 }
 GENERATE_KEYS = ("workers",)  # keys of a `masks:` entry that say how to run, not what to make
 

@@ -25,6 +25,8 @@ from replication.core.atomic import atomic_path, write_json
 from replication.core.errors import InputError, MissingInput
 from replication.masks.runs import FrameRuns, parse
 
+UNTIMED = ("oracle", "degraded")  # sources made from the ground truth: their time is no cost
+
 
 @dataclass
 class Masklet:
@@ -50,8 +52,8 @@ class VideoMasklets:
     @property
     def timed_seconds(self) -> float | None:
         """The source's time for this video, None when untimed or made from the ground truth
-        (oracle: not a method's cost)."""
-        return None if self.source == "oracle" else self.seconds
+        (UNTIMED: not a method's cost)."""
+        return None if self.source in UNTIMED else self.seconds
 
     def present(self, t: int) -> list[int]:
         """Indices (into `masklets`) of the masklets present at frame `t` (indexed when the file

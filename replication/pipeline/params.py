@@ -93,3 +93,33 @@ def metric_settings(params: dict, **overrides) -> MetricSettings:
     """The `metrics:` section (flags of `vss evaluate`) as settings, checked; `overrides`
     (None: not given) win."""
     return from_flags(MetricSettings, params.get("metrics") or {}, "metrics", **overrides)
+
+
+@dataclass(frozen=True)
+class Sweep(Settings):
+    """The `sweep:` section: the mask-quality sweep, a masks entry's masklets degraded one way
+    at a time (replication.masks.degraded), each step refined and scored like a source."""
+
+    source: str = setting("oracle", "the `masks:` entry whose masklets are degraded", flag=False)
+    seed: int = setting(0, "seed of every degradation", flag=False)
+    levels: tuple[str, ...] = setting((), "the steps, `<axis>-<level>` (e.g. boundary-4)",
+                                      flag=False)
+
+    def validate(self) -> None:
+        from replication.masks.axes import parse_level
+
+        for level in self.levels:
+            parse_level(level)
+
+
+def sweep(params: dict) -> Sweep:
+    """The `sweep:` section, checked (no levels: no sweep)."""
+    return from_flags(Sweep, params.get("sweep") or {}, "sweep")
+
+
+def sweep_entry(params: dict, dataset: str, level: str) -> dict:
+    """The masks entry of one step of the sweep: the `degraded` source over the masks folder of
+    `sweep.source` (as dvc.yaml lays it out: masks/<dataset>/<source>)."""
+    settings = sweep(params)
+    return {"source": "degraded", "of": f"masks/{dataset}/{settings.source}", "degrade": level,
+            "seed": settings.seed}

@@ -3,9 +3,10 @@ and what each is made from.
 
 `methods(params, dataset)` follows the stage matrices of dvc.yaml (a test checks that they agree
 for the default and the miniature params): the reference methods, every baseline, each baseline
-refined with every masklet source (vote per masklet) and with the sources of the vote ablation
-(each of `refine.ablation_votes`), every masklet source classified with every feature
-encoder, and the external prediction folders of that benchmark. Score, report, the seed runs
+refined with every masklet source (vote per masklet), with the sources of the vote ablation
+(each of `refine.ablation_votes`) and with each step of the mask-quality sweep (`sweep.levels`),
+every masklet source classified with every feature encoder, and the external prediction
+folders of that benchmark. Score, report, the seed runs
 and the CI profile run from these specs; each prediction folder's record says the same identity
 (`describe()`), which score checks.
 """
@@ -15,6 +16,7 @@ from dataclasses import asdict, dataclass
 
 KINDS = ("reference", "baseline", "refine", "classify", "external")
 VOTE = "masklet"  # the paper's vote: each masklet over all its frames
+SWEPT = "sweep-"  # the masks folder of a step of the mask-quality sweep: sweep-<axis>-<level>
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,13 @@ def refinement(base: str, source: str, dataset: str, vote: str = VOTE) -> Method
                       source=source, vote=vote)
 
 
+def swept(base: str, level: str, dataset: str) -> MethodSpec:
+    """A baseline refined with one step of the mask-quality sweep (`sweep.levels`)."""
+    return MethodSpec(refine_name(base, SWEPT + level), "refine",
+                      f"refine-sweep@{dataset}-{base}-{level}", baseline=base,
+                      source=SWEPT + level, vote=VOTE)
+
+
 def classifier(source: str, features: str, encoder: str, dataset: str) -> MethodSpec:
     stage = "classify" if encoder == "baseline" else "classify-sam2"
     return MethodSpec(classify_name(source, features), "classify",
@@ -79,6 +88,8 @@ def methods(params: dict, dataset: str) -> dict[str, MethodSpec]:
         specs += [refinement(base, s, dataset) for s in refine.get("sources", [])]
         specs += [refinement(base, s, dataset, vote) for s in refine.get("vote_ablation", [])
                   for vote in refine.get("ablation_votes", [])]
+        specs += [swept(base, level, dataset)
+                  for level in (params.get("sweep") or {}).get("levels", [])]
     classify = params.get("classify") or {}
     encoders = [(f, "baseline") for f in classify.get("baseline_features", [])]
     encoders += [(f, "sam2") for f in classify.get("sam2_features", [])]

@@ -10,7 +10,7 @@ from replication.core.atomic import atomic_path, check_ours, staged_dir, write_t
 from replication.core.errors import InputError, SettingsError
 from replication.core.records import write_record
 from replication.pipeline.specs import recipe
-from replication.report import figures
+from replication.report import figures, sweep
 from replication.report.bootstrap import RESAMPLES
 from replication.report.collect import Results, load_results
 from replication.report.tables import (
@@ -107,6 +107,12 @@ def _write_report(out_dir: Path, runs: dict, params: dict, predictions: Path,
         made = {d: t for d, t in made.items() if t is not None}
         if made:
             tables.append(merge(made, lead))
+    measured = {d: sweep.measure(r, s) for d, (r, s) in runs.items()}
+    for make, lead in ((sweep.steps_table, 3), (sweep.break_even_table, 3)):
+        made = {d: make(measured[d], r, s, caption_splits(r, s)) for d, (r, s) in runs.items()}
+        made = {d: t for d, t in made.items() if t is not None}
+        if made:
+            tables.append(merge(made, lead))
     written = [p for t in tables for p in t.write(out_dir / "tables")]
     headline = merge({d: headline_table(r, s) for d, (r, s) in runs.items()}, 3)
     written.append(write_text(out_dir / "headline.md", headline.markdown()))
@@ -120,7 +126,9 @@ def _write_report(out_dir: Path, runs: dict, params: dict, predictions: Path,
         pictures += [*figures.per_class_bars(results, out_dir / "figures"),
                      figures.band_width_curve(results, out_dir / "figures"),
                      figures.per_video_vc(results, out_dir / "figures"),
-                     figures.training_curves(results, out_dir / "figures")]
+                     figures.training_curves(results, out_dir / "figures"),
+                     *sweep.figures(measured[dataset], results, runs[dataset][1],
+                                    out_dir / "figures")]
     pictures.append(_qualitative(params, predictions, masks, out_dir / "figures"))
     pictures = [p for p in pictures if p is not None]
     written += pictures

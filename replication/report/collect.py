@@ -1,6 +1,7 @@
 """Read `results/` into methods: what each row is comes from its result's `method` entry (written
 by `vss score` from the params that made it: kind, baseline, masklet source, vote, features),
-never from its name."""
+never from its name. The refiner with a step of the mask-quality sweep (its masks: sweep-<step>)
+is kept apart from the tables' methods (`swept`; replication.report.sweep)."""
 from __future__ import annotations
 
 import json
@@ -12,6 +13,7 @@ from replication.metrics.counts import attach
 from replication.metrics.counts import load as load_counts
 from replication.metrics.specs import ROLES, MetricSpec, result_specs
 from replication.metrics.summaries import unpack
+from replication.pipeline.specs import SWEPT
 
 KINDS = ("reference", "baseline", "external", "refine", "classify")
 
@@ -50,6 +52,8 @@ class Results:
     sam2: dict[str, dict] = field(default_factory=dict)    # model -> checkpoint record
     curves: dict[str, Path] = field(default_factory=dict)  # method -> training-curve CSV
     seeds: dict[int, dict] = field(default_factory=dict)   # extra seed -> its `vss seeds` run
+    sweep: dict[str, dict] = field(default_factory=dict)   # sweep step -> its masks' statistics
+    swept: dict[str, Method] = field(default_factory=dict)  # the refiner with a sweep step
 
     def of_kind(self, *kinds: str) -> list[Method]:
         return [m for m in self.methods.values() if m.kind in kinds]
@@ -101,8 +105,12 @@ def load_results(results_dir: Path, dataset: str, counts: Path | None = None) ->
     roles = next(iter(methods.values())).result.get("roles", {})
     curves = {p.stem: p for p in sorted((root / "training" / dataset).glob("*.csv"))}
     seeds = {r["seed"]: r for r in _jsons(root / "seeds" / dataset).values()}
-    return Results(dataset, methods, roles.get("region", ""), roles.get("temporal", ""),
-                   _jsons(root / "masks" / dataset), _jsons(root / "sam2"), curves, seeds)
+    swept = {name: m for name, m in methods.items()
+             if m.kind == "refine" and (m.source or "").startswith(SWEPT)}
+    return Results(dataset, {n: m for n, m in methods.items() if n not in swept},
+                   roles.get("region", ""), roles.get("temporal", ""),
+                   _jsons(root / "masks" / dataset), _jsons(root / "sam2"), curves, seeds,
+                   _jsons(root / "masks" / dataset / "sweep"), swept)
 
 
 def _jsons(folder: Path) -> dict[str, dict]:

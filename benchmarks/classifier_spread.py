@@ -1,0 +1,84 @@
+"""Where the masklet classifier's spread comes from: the MLP retrained on fixed features.
+
+With the pipeline's trained baseline and masklets fixed (run `dvc repro` first), the classifier
+(`vss classify train` + `predict`, the classify stage's commands) is trained again under several
+seeds, natively and under an emulated older CPU (ATEN_CPU_CAPABILITY=default, ONEDNN and MKL
+held to AVX2, one thread), and each run is scored by `vss evaluate`. What moves here is the
+MLP's own training; what moves beyond it between machines comes from the baseline's features.
+Prints one row per run and the mean and standard deviation per CPU path; `--json` appends the
+rows. Runs one after another (2 cores: never beside other work).
+
+    python benchmarks/classifier_spread.py --seeds 0 1 2 3 4 --json docs/classifier-spread.jsonl
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+EMULATED = {"ATEN_CPU_CAPABILITY": "default", "ONEDNN_MAX_CPU_ISA": "AVX2",
+            "MKL_ENABLE_INSTRUCTIONS": "AVX2", "OMP_NUM_THREADS": "1"}
+PATHS = {"native": {}, "emulated": EMULATED}
+METRICS = (("test", "mIoU"), ("test", "mBIoU"), ("val", "mVC8"), ("val", "mVC16"))
+
+
+def vss(args: list, env: dict) -> None:
+    exe = str(Path(sys.executable).with_name("vss"))
+    subprocess.run([exe, *map(str, args)], cwd=REPO, env={**os.environ, **env}, check=True,
+                   stdout=subprocess.DEVNULL)
+
+
+def one_run(args, path: str, seed: int, work: Path) -> dict:
+    common = ["--params", "params.yaml", "--dataset", args.dataset, "--features", "baseline",
+              "--checkpoint", f"models/{args.dataset}/{args.baseline}",
+              "--masks", f"masks/{args.dataset}/{args.source}", "--device", "cpu"]
+    model, pred, scored = work / "model", work / "pred", work / "scored.json"
+    start = time.perf_counter()
+    vss(["classify", "train", *common, "--seed", seed, "--out", model,
+         "--curve", work / "curve.csv"], PATHS[path])
+    vss(["classify", "predict", *common, "--model", model, "--out", pred], PATHS[path])
+    vss(["evaluate", "--params", "params.yaml", "--dataset", args.dataset, "--pred", pred,
+         "--out", scored, "--quiet"], {})
+    result = json.loads(scored.read_text())
+    return {"cpu_path": path, "seed": seed, "seconds": round(time.perf_counter() - start, 1),
+            **{f"{split} {metric}": result[split][metric] for split, metric in METRICS},
+            "test per_class IoU": {c: v["IoU"] for c, v in result["test"]["per_class"].items()}}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--dataset", default="camvid")
+    p.add_argument("--baseline", default="fastscnn")
+    p.add_argument("--source", default="oracle")
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    p.add_argument("--paths", nargs="+", choices=sorted(PATHS), default=list(PATHS))
+    p.add_argument("--json", type=Path, help="also append the rows to this JSON-lines file")
+    args = p.parse_args()
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="vss-spread-") as tmp:
+        for path in args.paths:
+            for seed in args.seeds:
+                rows.append(one_run(args, path, seed, Path(tmp) / f"{path}-{seed}"))
+                shown = {k: v for k, v in rows[-1].items() if k != "test per_class IoU"}
+                print(json.dumps(shown), flush=True)
+                if args.json:
+                    with args.json.open("a") as fh:
+                        fh.write(json.dumps(rows[-1]) + "\n")
+    print(f"\nclassify-{args.source}-{args.baseline}: mean ± sd over seeds (percent)")
+    for path in args.paths:
+        ours = [r for r in rows if r["cpu_path"] == path]
+        cells = [f"{k} {100 * statistics.mean(v):.1f} ± {100 * statistics.stdev(v):.1f}"
+                 for k in (f"{s} {m}" for s, m in METRICS)
+                 if len(v := [r[k] for r in ours]) > 1]
+        print(f"  {path:9s} ({len(ours)} seeds): " + ", ".join(cells))
+
+
+if __name__ == "__main__":
+    main()
