@@ -15,7 +15,8 @@ always give the same masklets:
   most L frames (L = 1: no linking through time).
 
 Boundary, over- and under-segmentation work on the masklets as the refiner paints them (smaller
-over larger; the oracle's do not overlap). Level 0 of each axis (`LEVEL0`) is the source itself.
+over larger; the oracle's do not overlap). Level 0 of each axis (replication.masks.axes) is the
+source itself.
 """
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ from replication.masks.axes import AXES, parse_level
 from replication.masks.base import Source
 from replication.masks.runs import top_masks
 from replication.masks.store import Masklet, VideoMasklets, encode, load
+
 
 def degrade(vm: VideoMasklets, axis: str, level: float, seed: int = 0) -> VideoMasklets:
     """`vm` degraded along `axis` at `level` (see the module docstring); a new VideoMasklets."""
