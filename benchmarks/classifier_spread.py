@@ -1,7 +1,8 @@
 """Where the masklet classifier's spread comes from: the MLP retrained on fixed features.
 
-With the pipeline's trained baseline and masklets fixed (run `dvc repro` first), the classifier
-(`vss classify train` + `predict`, the classify stage's commands) is trained again under several
+With the pipeline's trained baseline and masklets fixed (run `dvc repro` first), the baseline's
+features are pooled once per masklet (as `vss features` stores SAM2's), then the classifier
+(`vss classify train` + `predict` on those stored features) is trained again under several
 seeds, natively and under an emulated older CPU (ATEN_CPU_CAPABILITY=default, ONEDNN and MKL
 held to AVX2, one thread), and each run is scored by `vss evaluate`. What moves here is the
 MLP's own training; what moves beyond it between machines comes from the baseline's features.
@@ -35,10 +36,39 @@ def vss(args: list, env: dict) -> None:
                    stdout=subprocess.DEVNULL)
 
 
-def one_run(args, path: str, seed: int, work: Path) -> dict:
+def pool_once(args, store: Path) -> None:
+    """The baseline's features under the masklets, stored (native CPU path)."""
+    import functools
+
+    from replication.approaches.features import make_encoder
+    from replication.approaches.pooled import pending, store_features
+    from replication.data.registry import get_dataset
+    from replication.pipeline.params import benchmark, load
+
+    params = load(REPO / "params.yaml")
+    bench = benchmark(params, args.dataset)
+    dataset = get_dataset(args.dataset, REPO / bench.root)
+    make = functools.partial(make_encoder, "baseline", dataset.num_classes,
+                             checkpoint=REPO / checkpoint(args), device="cpu")
+    encoder = make()
+    splits = list(dict.fromkeys(bench.splits("train") + bench.splits("eval")))
+    masks = {Path(masks_of(args)).name: REPO / masks_of(args)}
+    todo = pending(encoder.spec, dataset, splits, masks, store)
+    store_features(lambda: encoder, encoder.spec, dataset, todo, splits, masks, store)
+
+
+def checkpoint(args) -> str:
+    return args.checkpoint or f"models/{args.dataset}/{args.baseline}"
+
+
+def masks_of(args) -> str:
+    return args.masks or f"masks/{args.dataset}/{args.source}"
+
+
+def one_run(args, path: str, seed: int, work: Path, store: Path) -> dict:
     common = ["--params", "params.yaml", "--dataset", args.dataset, "--features", "baseline",
-              "--checkpoint", f"models/{args.dataset}/{args.baseline}",
-              "--masks", f"masks/{args.dataset}/{args.source}", "--device", "cpu"]
+              "--checkpoint", checkpoint(args), "--pooled", store, "--masks", masks_of(args),
+              "--device", "cpu"]
     model, pred, scored = work / "model", work / "pred", work / "scored.json"
     start = time.perf_counter()
     vss(["classify", "train", *common, "--seed", seed, "--out", model,
@@ -57,21 +87,26 @@ def main() -> None:
     p.add_argument("--dataset", default="camvid")
     p.add_argument("--baseline", default="fastscnn")
     p.add_argument("--source", default="oracle")
+    p.add_argument("--checkpoint", help="the baseline (default: the pipeline's, models/...)")
+    p.add_argument("--masks", help="the masklets (default: the pipeline's, masks/...)")
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     p.add_argument("--paths", nargs="+", choices=sorted(PATHS), default=list(PATHS))
     p.add_argument("--json", type=Path, help="also append the rows to this JSON-lines file")
     args = p.parse_args()
     rows = []
     with tempfile.TemporaryDirectory(prefix="vss-spread-") as tmp:
+        store = Path(tmp) / "features"
+        pool_once(args, store)
         for path in args.paths:
             for seed in args.seeds:
-                rows.append(one_run(args, path, seed, Path(tmp) / f"{path}-{seed}"))
+                rows.append(one_run(args, path, seed, Path(tmp) / f"{path}-{seed}", store))
                 shown = {k: v for k, v in rows[-1].items() if k != "test per_class IoU"}
                 print(json.dumps(shown), flush=True)
                 if args.json:
                     with args.json.open("a") as fh:
                         fh.write(json.dumps(rows[-1]) + "\n")
-    print(f"\nclassify-{args.source}-{args.baseline}: mean ± sd over seeds (percent)")
+    print(f"\nclassify-{args.source}-{args.baseline} ({args.checkpoint or 'the pipeline'}'s "
+          "features): mean ± sd over seeds (percent)")
     for path in args.paths:
         ours = [r for r in rows if r["cpu_path"] == path]
         cells = [f"{k} {100 * statistics.mean(v):.1f} ± {100 * statistics.stdev(v):.1f}"
