@@ -115,6 +115,9 @@ def test_vspw_miniature_runs_the_whole_pipeline(tmp_path, camvid_root, random_ch
     assert "| fastscnn | miss | 0, 0.5 |" in (
         project / "reports" / "tables" / "mask_sweep_break_even.md").read_text()
     assert (project / "reports" / "figures" / "vspw_mask_sweep_asa_fastscnn.png").is_file()
+    said = (project / "reports" / "headline.md").read_text()
+    assert "**How good must masks be** (vspw, fastscnn, val mIoU" in said
+    assert all(f"{axis}" in said for axis in ("boundary", "over", "under", "miss", "fragment"))
     assert unchanged(project)  # a second repro does nothing (fetch re-checks the copy)
 
 

@@ -209,3 +209,66 @@ def figures(measured, results: Results, scorer: Scorer, out: Path) -> list[Path]
         paths.append(_save(fig, out / f"{results.dataset}_mask_sweep_asa_{base}.png"))
         plt.close(fig)
     return paths
+
+
+def statement(measured, results: Results, scorer: Scorer) -> str | None:
+    """What the sweep says, per baseline, in words from the measured steps (the README carries
+    it under the headline table): the break-even level of each axis, the error the refiner
+    tolerates least, where the real sources fall on the ASA axis, and the ASA that gains."""
+    steps, real = measured
+    if not steps:
+        return None
+    metric, split = scorer.metrics[0], results.region
+    names = {"boundary": "contours moved {:g} px", "over": "masklets cut into {:g} pieces",
+             "under": "touching masklets merged with p = {:g}",
+             "miss": "a share {:g} of masklets missed",
+             "fragment": "masklets cut into runs of {:g} frames"}
+    paragraphs = []
+    for base in dict.fromkeys(s.baseline for s in steps):
+        ours = [s for s in steps if s.baseline == base]
+        by_axis = {a: [s for s in ours if s.axis == a] for a in AXES}
+        by_axis = {a: line for a, line in by_axis.items() if line}
+        zero = next((s for s in ours if s.source in results.masks), None)
+        full = zero.deltas[metric][0] if zero is not None else None
+        ends = []
+        for axis, line in by_axis.items():
+            crossing, loss = break_even(line, metric)
+            ends.append(f"{axis} at {names[axis].format(crossing)}"
+                        + (f" (a certain loss from {loss:g})" if loss is not None else "")
+                        if crossing is not None else f"{axis}: never (up to "
+                        f"{names[axis].format(line[-1].level)})")
+        mildest = {a: line[1] for a, line in by_axis.items() if len(line) > 1}
+        mildest = {a: s for a, s in mildest.items() if s.deltas[metric][0] is not None}
+        worst = min(mildest, key=lambda a: mildest[a].deltas[metric][0], default=None)
+        asa = [(100 * s.quality.get(split, {}).get("asa_miou", float("nan")), s) for s in ours]
+        gains = [x for x, s in asa if _ci(s, metric) and _ci(s, metric)[0] > 0]
+        losses = [x for x, s in asa if _ci(s, metric) and _ci(s, metric)[1] < 0]
+        text = (f"**How good must masks be** ({results.dataset}, {base}, {split} {metric}; "
+                "reports/tables/mask_sweep*.md)."
+                + (f" With {zero.source}'s masklets the refiner adds {100 * full:+.1f}."
+                   if full is not None else "")
+                + f" The gain is no longer certain (its 95% interval reaches 0) for "
+                f"{'; '.join(ends)}.")
+        if worst is not None:
+            step = mildest[worst]
+            text += (f" It tolerates {worst} errors least: the mildest step of that axis "
+                     f"({names[worst].format(step.level)}) leaves "
+                     f"{100 * step.deltas[metric][0]:+.1f}.")
+        placed = [f"{s.source} at ASA {100 * s.quality.get(split, {}).get('asa_miou', 0):.1f} "
+                  f"({100 * s.deltas[metric][0]:+.1f})" for s in real if s.baseline == base]
+        if placed:
+            text += " Real sources on the ASA axis: " + ", ".join(placed) + "."
+        if gains and losses and max(losses) >= min(gains):
+            high = max((p for p in asa if p[0] in losses), key=lambda p: p[0])[1]
+            low = min((p for p in asa if p[0] in gains), key=lambda p: p[0])[1]
+            text += (f" ASA alone does not decide it: a step lost at an ASA mIoU of "
+                     f"{max(losses):.1f} ({high.axis} {high.level:g}) and one gained at "
+                     f"{min(gains):.1f} ({low.axis} {low.level:g}).")
+        elif gains:
+            text += (f" Steps with a certain gain had an ASA mIoU of {min(gains):.1f} or more"
+                     + (f", steps with a certain loss {max(losses):.1f} or less" if losses
+                        else "")
+                     + f": for the refiner to help {base}, a source must reach an ASA mIoU of "
+                     f"about {min(gains):.1f}.")
+        paragraphs.append(text)
+    return "\n\n".join(paragraphs) + "\n"
