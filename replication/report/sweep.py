@@ -194,12 +194,13 @@ def figures(measured, results: Results, scorer: Scorer, out: Path) -> list[Path]
             ax.plot([100 * s.quality.get(split, {}).get("asa_miou", float("nan")) for s in line],
                     [100 * s.deltas[metric][0] for s in line], marker=marker, linestyle="",
                     label=f"sweep: {axis}")
-        for s in (r for r in real if r.baseline == base and r.deltas[metric][0] is not None):
+        placed = [r for r in real if r.baseline == base and r.deltas[metric][0] is not None]
+        for i, s in enumerate(placed):  # labels stacked: real sources often lie close
             x = 100 * s.quality.get(split, {}).get("asa_miou", float("nan"))
             ax.plot([x], [100 * s.deltas[metric][0]], marker="*", markersize=14, color="black",
                     linestyle="")
             ax.annotate(s.source, (x, 100 * s.deltas[metric][0]), textcoords="offset points",
-                        xytext=(6, 4), fontsize=9)
+                        xytext=(8, 4 - 12 * i), fontsize=9)
         ax.axhline(0, color="black", linewidth=0.8)
         ax.set_xlabel(f"ASA mIoU of the masks, {split} (%)")
         ax.set_ylabel(f"Δ{metric} over {base} (points)")
