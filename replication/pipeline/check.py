@@ -47,8 +47,8 @@ def check(params: dict) -> None:
     if classify.get("fill", FILLS[0]) not in FILLS:
         raise ParamsError(f"classify.fill: {classify['fill']!r} is not allowed; it must be one "
                           f"of {', '.join(FILLS)}")
-    _among("sweep.source", [sweep(params).source] if sweep(params).levels else [], masks,
-           "masks")
+    swept = sweep(params)
+    _among("sweep.source", [swept.source] if swept.levels else [], masks, "masks")
     metric_settings(params)
     from_flags(Executor, params.get("executor") or {}, "executor")
     from_flags(CPUBudget, params.get("sam2_cpu") or {}, "sam2_cpu")

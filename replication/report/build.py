@@ -101,15 +101,14 @@ def build_report(results_dir: Path, out_dir: Path, params: dict, *,
 
 def _write_report(out_dir: Path, runs: dict, params: dict, predictions: Path,
                   masks: Path) -> list[Path]:
+    measured = {d: sweep.measure(r, s) for d, (r, s) in runs.items()}  # bootstrapped once
+    makers = [(lambda d, r, s, make=make: make(r, s, caption_splits(r, s)), lead)
+              for make, lead in TABLES]
+    makers += [(lambda d, r, s, make=make: make(measured[d], r, s, caption_splits(r, s)), 3)
+               for make in (sweep.steps_table, sweep.break_even_table)]
     tables = []
-    for make, lead in TABLES:
-        made = {d: make(r, s, caption_splits(r, s)) for d, (r, s) in runs.items()}
-        made = {d: t for d, t in made.items() if t is not None}
-        if made:
-            tables.append(merge(made, lead))
-    measured = {d: sweep.measure(r, s) for d, (r, s) in runs.items()}
-    for make, lead in ((sweep.steps_table, 3), (sweep.break_even_table, 3)):
-        made = {d: make(measured[d], r, s, caption_splits(r, s)) for d, (r, s) in runs.items()}
+    for make, lead in makers:
+        made = {d: make(d, r, s) for d, (r, s) in runs.items()}
         made = {d: t for d, t in made.items() if t is not None}
         if made:
             tables.append(merge(made, lead))

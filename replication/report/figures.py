@@ -11,7 +11,8 @@ from replication.core.atomic import atomic_path
 from replication.report.collect import Results
 
 
-def _plt():
+def pyplot():
+    """matplotlib (headless) and seaborn, themed as every figure of the report."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -22,7 +23,8 @@ def _plt():
     return plt, sns
 
 
-def _save(fig, path: Path) -> Path:
+def save_png(fig, path: Path) -> Path:
+    """Write a figure as PNG, atomically."""
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
     return path
@@ -31,7 +33,7 @@ def _save(fig, path: Path) -> Path:
 def per_class_bars(results: Results, out: Path) -> list[Path]:
     """Per baseline: per-class IoU and boundary IoU of the baseline and its refined versions
     (on the region split)."""
-    plt, sns = _plt()
+    plt, sns = pyplot()
     split = results.region
     paths = []
     for base in results.of_kind("baseline", "external"):
@@ -53,14 +55,14 @@ def per_class_bars(results: Results, out: Path) -> list[Path]:
         axes[0].set_title(f"Per-class IoU and boundary IoU, {results.dataset} {split}: "
                           f"{base.name} and its refined versions")
         axes[1].tick_params(axis="x", rotation=30)
-        paths.append(_save(fig, out / f"{results.dataset}_per_class_{base.name}.png"))
+        paths.append(save_png(fig, out / f"{results.dataset}_per_class_{base.name}.png"))
         plt.close(fig)
     return paths
 
 
 def band_width_curve(results: Results, out: Path) -> Path | None:
     """mBIoU as a function of the boundary band width d (as % of the image diagonal)."""
-    plt, sns = _plt()
+    plt, sns = pyplot()
     split = results.region
     rows = [{"method": m.name, "d (% of diagonal)": 100 * float(ratio), "mBIoU (%)": 100 * v}
             for m in results.methods.values() if m.ran and m.kind != "reference"
@@ -72,7 +74,7 @@ def band_width_curve(results: Results, out: Path) -> Path | None:
                  marker="o", ax=ax)
     ax.set_title(f"Boundary IoU against band width, {results.dataset} {split}")
     ax.legend(fontsize=8)
-    path = _save(fig, out / f"{results.dataset}_mbiou_vs_band_width.png")
+    path = save_png(fig, out / f"{results.dataset}_mbiou_vs_band_width.png")
     plt.close(fig)
     return path
 
@@ -80,7 +82,7 @@ def band_width_curve(results: Results, out: Path) -> Path | None:
 def per_video_vc(results: Results, out: Path) -> Path | None:
     """The temporal metrics (mVC8, mVC16, TC) of every video of the temporal split, per
     method."""
-    plt, sns = _plt()
+    plt, sns = pyplot()
     split = results.temporal
     temporal = [n for n, spec in results.specs.items() if spec.role == "temporal"]
     ran = [m for m in results.methods.values() if split and m.ran and m.kind != "reference"]
@@ -99,14 +101,14 @@ def per_video_vc(results: Results, out: Path) -> Path | None:
     ax.set_xlabel("VC, TC (%)")
     ax.set_title(f"Per-video temporal consistency (mVC8, mVC16, TC), {results.dataset} {split}")
     ax.legend(fontsize=8, loc="lower right")
-    path = _save(fig, out / f"{results.dataset}_per_video_vc.png")
+    path = save_png(fig, out / f"{results.dataset}_per_video_vc.png")
     plt.close(fig)
     return path
 
 
 def training_curves(results: Results, out: Path) -> Path | None:
     """Loss curves of the baselines (per iteration) and classifiers (per epoch)."""
-    plt, _ = _plt()
+    plt, _ = pyplot()
     curves = {name: pd.read_csv(path) for name, path in results.curves.items()}
     curves = {name: c for name, c in curves.items() if len(c)}
     if not curves:
@@ -121,7 +123,7 @@ def training_curves(results: Results, out: Path) -> Path | None:
         ax.set_title(f"Training loss, {results.dataset}: {title}")
         if ax.lines:
             ax.legend(fontsize=8)
-    path = _save(fig, out / f"{results.dataset}_training_curves.png")
+    path = save_png(fig, out / f"{results.dataset}_training_curves.png")
     plt.close(fig)
     return path
 
@@ -129,7 +131,7 @@ def training_curves(results: Results, out: Path) -> Path | None:
 def qualitative(panels: list[tuple[str, list[tuple[str, np.ndarray]]]], out: Path,
                 name: str = "qualitative.png") -> Path:
     """A grid: one row per frame, one column per (title, RGB image) panel."""
-    plt, _ = _plt()
+    plt, _ = pyplot()
     rows, cols = len(panels), len(panels[0][1])
     fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.5 * rows), squeeze=False)
     for r, (frame, row) in enumerate(panels):
@@ -141,6 +143,6 @@ def qualitative(panels: list[tuple[str, list[tuple[str, np.ndarray]]]], out: Pat
             if r == 0:
                 axes[r, c].set_title(title, fontsize=9)
         axes[r, 0].set_ylabel(frame, fontsize=8)
-    path = _save(fig, out / name)
+    path = save_png(fig, out / name)
     plt.close(fig)
     return path

@@ -17,6 +17,12 @@ from replication.pipeline.specs import SWEPT, refine_name
 from replication.report.collect import Method, Results
 from replication.report.tables import QUALITY, Scorer, Table, percent
 
+# each axis: its level's name on a figure, and a step of it in words
+WORDS = {"boundary": ("k (px)", "contours moved {:g} px"),
+         "over": ("pieces k", "masklets cut into {:g} pieces"),
+         "under": ("merge p", "touching masklets merged with p = {:g}"),
+         "miss": ("share dropped f", "a share {:g} of masklets missed"),
+         "fragment": ("run length L (frames)", "masklets cut into runs of {:g} frames")}
 SHOWN = {**{k: QUALITY[k] for k in ("asa_miou", "boundary_recall", "boundary_precision",
                                     "undersegmentation_error", "temporal_purity")},
          "coverage": "Coverage"}
@@ -153,10 +159,10 @@ def break_even_table(measured, results: Results, scorer: Scorer,
 
 def figures(measured, results: Results, scorer: Scorer, out: Path) -> list[Path]:
     """Per baseline: the gain against each axis's level, and against the ASA ceiling."""
-    from replication.report.figures import _plt, _save
+    from replication.report.figures import pyplot, save_png
 
     steps, real = measured
-    plt, sns = _plt()
+    plt, _ = pyplot()
     paths, split = [], results.region
     for base in dict.fromkeys(s.baseline for s in steps):
         ours = [s for s in steps if s.baseline == base]
@@ -175,8 +181,7 @@ def figures(measured, results: Results, scorer: Scorer, out: Path) -> list[Path]
                 ax.errorbar(x, y, yerr=err, marker="o", capsize=3, label=metric)
             ax.axhline(0, color="black", linewidth=0.8)
             ax.set_title(axis)
-            ax.set_xlabel({"boundary": "k (px)", "over": "pieces k", "under": "merge p",
-                           "miss": "share dropped f", "fragment": "run length L (frames)"}[axis])
+            ax.set_xlabel(WORDS[axis][0])
             if not AXES[axis][1]:
                 ax.set_xscale("log", base=2)
                 ax.invert_xaxis()
@@ -184,7 +189,7 @@ def figures(measured, results: Results, scorer: Scorer, out: Path) -> list[Path]
         axes[-1].legend(fontsize=8)
         fig.suptitle(f"Refiner gain against mask degradation, {results.dataset} "
                      f"(95% paired-bootstrap intervals)")
-        paths.append(_save(fig, out / f"{results.dataset}_mask_sweep_{base}.png"))
+        paths.append(save_png(fig, out / f"{results.dataset}_mask_sweep_{base}.png"))
         plt.close(fig)
 
         metric = scorer.metrics[0]
@@ -207,7 +212,7 @@ def figures(measured, results: Results, scorer: Scorer, out: Path) -> list[Path]
         ax.set_title(f"Refiner gain against the masks' ceiling, {results.dataset} "
                      "(stars: real sources)")
         ax.legend(fontsize=8)
-        paths.append(_save(fig, out / f"{results.dataset}_mask_sweep_asa_{base}.png"))
+        paths.append(save_png(fig, out / f"{results.dataset}_mask_sweep_asa_{base}.png"))
         plt.close(fig)
     return paths
 
@@ -220,10 +225,7 @@ def statement(measured, results: Results, scorer: Scorer) -> str | None:
     if not steps:
         return None
     metric, split = scorer.metrics[0], results.region
-    names = {"boundary": "contours moved {:g} px", "over": "masklets cut into {:g} pieces",
-             "under": "touching masklets merged with p = {:g}",
-             "miss": "a share {:g} of masklets missed",
-             "fragment": "masklets cut into runs of {:g} frames"}
+    names = {axis: phrase for axis, (_, phrase) in WORDS.items()}
     paragraphs = []
     for base in dict.fromkeys(s.baseline for s in steps):
         ours = [s for s in steps if s.baseline == base]
