@@ -3,17 +3,20 @@
 With the pipeline's trained baseline and masklets fixed (run `dvc repro` first), the baseline's
 features are pooled once per masklet (as `vss features` stores SAM2's), then the classifier
 (`vss classify train` + `predict` on those stored features) is trained again under several
-seeds, natively and under an emulated older CPU (ATEN_CPU_CAPABILITY=default, ONEDNN and MKL
-held to AVX2, one thread), and each run is scored by `vss evaluate`. What moves here is the
-MLP's own training; what moves beyond it between machines comes from the baseline's features.
-Prints one row per run and the mean and standard deviation per CPU path; `--json` appends the
+seeds and ensemble sizes (`--ensemble`: MLPs per classifier), natively and under an emulated
+older CPU (ATEN_CPU_CAPABILITY=default, ONEDNN and MKL held to AVX2, one thread), and each run
+is scored by `vss evaluate`. What moves here is the MLP's own training; what moves beyond it
+between machines comes from the baseline's features. Prints one row per run and the mean and
+standard deviation per CPU path and size; `--json` appends the rows (with the machine's CPU).
 rows. Runs one after another (2 cores: never beside other work).
 
-    python benchmarks/classifier_spread.py --seeds 0 1 2 3 4 --json docs/classifier-spread.jsonl
+    python benchmarks/classifier_spread.py --seeds 0 1 2 --ensemble 1 5 \\
+        --json docs/classifier-spread.jsonl
 """
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import statistics
@@ -65,19 +68,27 @@ def masks_of(args) -> str:
     return args.masks or f"masks/{args.dataset}/{args.source}"
 
 
-def one_run(args, path: str, seed: int, work: Path, store: Path) -> dict:
+def machine() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return "unknown"
+
+
+def one_run(args, path: str, seed: int, ensemble: int, work: Path, store: Path) -> dict:
     common = ["--params", "params.yaml", "--dataset", args.dataset, "--features", "baseline",
               "--checkpoint", checkpoint(args), "--pooled", store, "--masks", masks_of(args),
               "--device", "cpu"]
     model, pred, scored = work / "model", work / "pred", work / "scored.json"
     start = time.perf_counter()
-    vss(["classify", "train", *common, "--seed", seed, "--out", model,
+    vss(["classify", "train", *common, "--seed", seed, "--ensemble", ensemble, "--out", model,
          "--curve", work / "curve.csv"], PATHS[path])
     vss(["classify", "predict", *common, "--model", model, "--out", pred], PATHS[path])
     vss(["evaluate", "--params", "params.yaml", "--dataset", args.dataset, "--pred", pred,
          "--out", scored, "--quiet"], {})
     result = json.loads(scored.read_text())
-    return {"cpu_path": path, "seed": seed, "seconds": round(time.perf_counter() - start, 1),
+    return {"machine": machine(), "cpu_path": path, "ensemble": ensemble, "seed": seed,
+            "seconds": round(time.perf_counter() - start, 1),
             **{f"{split} {metric}": result[split][metric] for split, metric in METRICS},
             "test per_class IoU": {c: v["IoU"] for c, v in result["test"]["per_class"].items()}}
 
@@ -90,6 +101,8 @@ def main() -> None:
     p.add_argument("--checkpoint", help="the baseline (default: the pipeline's, models/...)")
     p.add_argument("--masks", help="the masklets (default: the pipeline's, masks/...)")
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    p.add_argument("--ensemble", type=int, nargs="+", default=[1],
+                   help="ensemble sizes to train (MLPs per classifier)")
     p.add_argument("--paths", nargs="+", choices=sorted(PATHS), default=list(PATHS))
     p.add_argument("--json", type=Path, help="also append the rows to this JSON-lines file")
     args = p.parse_args()
@@ -97,22 +110,22 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="vss-spread-") as tmp:
         store = Path(tmp) / "features"
         pool_once(args, store)
-        for path in args.paths:
-            for seed in args.seeds:
-                rows.append(one_run(args, path, seed, Path(tmp) / f"{path}-{seed}", store))
-                shown = {k: v for k, v in rows[-1].items() if k != "test per_class IoU"}
-                print(json.dumps(shown), flush=True)
-                if args.json:
-                    with args.json.open("a") as fh:
-                        fh.write(json.dumps(rows[-1]) + "\n")
+        for path, ensemble, seed in itertools.product(args.paths, args.ensemble, args.seeds):
+            work = Path(tmp) / f"{path}-{ensemble}-{seed}"
+            rows.append(one_run(args, path, seed, ensemble, work, store))
+            shown = {k: v for k, v in rows[-1].items() if k != "test per_class IoU"}
+            print(json.dumps(shown), flush=True)
+            if args.json:
+                with args.json.open("a") as fh:
+                    fh.write(json.dumps(rows[-1]) + "\n")
     print(f"\nclassify-{args.source}-{args.baseline} ({args.checkpoint or 'the pipeline'}'s "
           "features): mean ± sd over seeds (percent)")
-    for path in args.paths:
-        ours = [r for r in rows if r["cpu_path"] == path]
+    for path, ensemble in itertools.product(args.paths, args.ensemble):
+        ours = [r for r in rows if (r["cpu_path"], r["ensemble"]) == (path, ensemble)]
         cells = [f"{k} {100 * statistics.mean(v):.1f} ± {100 * statistics.stdev(v):.1f}"
                  for k in (f"{s} {m}" for s, m in METRICS)
                  if len(v := [r[k] for r in ours]) > 1]
-        print(f"  {path:9s} ({len(ours)} seeds): " + ", ".join(cells))
+        print(f"  {path:9s} ensemble {ensemble} ({len(ours)} seeds): " + ", ".join(cells))
 
 
 if __name__ == "__main__":

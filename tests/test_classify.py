@@ -11,7 +11,9 @@ from replication.approaches.classify import (  # noqa: E402
     ClassifierSettings,
     fill_nearest,
     fuse,
+    load_classifier,
     masklet_targets,
+    train_ensemble,
     train_mlp,
 )
 from replication.approaches.features import masklet_features, pool  # noqa: E402
@@ -79,6 +81,33 @@ def test_mlp_learns_a_separable_problem():
     with torch.no_grad():
         predicted = model(torch.from_numpy((x[400:] - mean) / std).float()).argmax(1).numpy()
     assert (predicted == y[400:]).mean() > 0.95
+
+
+def test_ensemble_averages_members_trained_under_spaced_seeds(tmp_path):
+    """Member k is the MLP of seed + 1000 k (member 0: the lone MLP of that seed); the saved
+    ensemble scores by the members' mean softmax; a classifier saved before ensembles (one
+    `state_dict`) loads as a one-member ensemble."""
+    rng = np.random.default_rng(2)
+    y = rng.integers(0, 3, 120)
+    x = (rng.normal(scale=2, size=(3, 4))[y] + rng.normal(size=(120, 4))).astype(np.float32)
+    settings = ClassifierSettings(hidden=(8,), epochs=3, batch=32, seed=7, ensemble=3)
+    members, mean, std, curve = train_ensemble(x, y, 3, settings)
+    lone = [train_mlp(x, y, 3, ClassifierSettings(hidden=(8,), epochs=3, batch=32, seed=s))
+            for s in (7, 1007, 2007)]
+    for member, (model, *_rest) in zip(members, lone):
+        assert all(torch.equal(member[k], v) for k, v in model.state_dict().items())
+    assert curve[0]["loss"] == round(float(np.mean([r[3][0]["loss"] for r in lone])), 5)
+    state = {"format": "vss-masklet-classifier-1", "settings": {"hidden": [8], "dropout": 0.1},
+             "classes": ["a", "b", "c"], "mean": torch.from_numpy(mean),
+             "std": torch.from_numpy(std), "members": members}
+    torch.save(state, tmp_path / "ensemble.pt")
+    old = {**{k: v for k, v in state.items() if k != "members"}, "state_dict": members[0]}
+    torch.save(old, tmp_path / "old.pt")
+    z = torch.from_numpy((x - mean) / std).float()
+    with torch.no_grad():
+        want = torch.stack([m(z).softmax(1) for m, *_ in lone]).mean(0)
+        assert torch.allclose(load_classifier(tmp_path / "ensemble.pt", 3)[0](z), want)
+        assert torch.equal(load_classifier(tmp_path / "old.pt", 3)[0](z), lone[0][0](z).softmax(1))
 
 
 def test_fusion_paints_small_over_large_and_fills_holes():

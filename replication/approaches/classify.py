@@ -3,15 +3,17 @@
 Training: every train-split masklet is labelled with its majority ground-truth class (skipped when
 the majority is ignore or its purity, the majority's share of the masklet's labelled pixels, is
 below `min_purity`), its pooled feature vector standardised, and an MLP trained with
-cross-entropy (optionally ENet class weights over the masklets). Prediction paints each masklet
-with its class, smallest over largest; pixels no masklet covers take the class of the nearest
-covered pixel (`fill="nearest"`) or stay 255 (`fill="ignore"`). No semantic network runs at
-inference, unless the features are a baseline's (the ablation).
+cross-entropy (optionally ENet class weights over the masklets); with `ensemble` > 1, that many
+MLPs are trained so, under seeds seed, seed + 1000, seed + 2000, ..., and their softmax
+averaged. Prediction paints each masklet with its class, smallest over largest; pixels no
+masklet covers take the class of the nearest covered pixel (`fill="nearest"`) or stay 255
+(`fill="ignore"`). No semantic network runs at inference, unless the features are a
+baseline's (the ablation).
 """
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +37,7 @@ FORMAT = "vss-masklet-classifier-1"
 MODEL_FILE = "classifier.pt"
 FILLS = ("nearest", "ignore")
 CURVE_FIELDS = ["epoch", "loss", "accuracy"]
+MEMBER_SEEDS = 1000  # member k of an ensemble trains under seed + 1000 k
 
 
 @dataclass
@@ -52,7 +55,11 @@ class ClassifierSettings(Settings):
     class_weighting: bool = setting(True, "ENet class weights over the training masklets")
     per: str = setting("masklet", "one vector per masklet (mean over its frames) or per frame",
                        choices=PER)
-    seed: int = setting(0, "seed of the MLP's initialisation and batches")
+    seed: int = setting(0, "seed of the MLP's initialisation and batches (member k of the "
+                        "ensemble: seed + 1000 k, so other seeds share no member)")
+    ensemble: int = setting(1, "MLPs trained under seeds seed + 1000 k, their softmax "
+                            "averaged (5 measured no steadier than 1 on CamVid: "
+                            "docs/reproducibility.md)", min=1)
     max_vectors: int = setting(100_000, "training vectors kept: all when there are fewer, else "
                                "a uniform sample drawn with the seed (memory: this many "
                                "vectors, whatever the split's size)", min=1)
@@ -126,6 +133,34 @@ def train_mlp(x: np.ndarray, y: np.ndarray, num_classes: int, settings: Classifi
     return model.eval(), mean, std, curve
 
 
+def train_ensemble(x: np.ndarray, y: np.ndarray, num_classes: int,
+                   settings: ClassifierSettings):
+    """`settings.ensemble` MLPs (train_mlp under seeds seed + 1000 k); returns (their state
+    dicts, mean, std, curve: per epoch the members' mean loss and accuracy)."""
+    members, curves = [], []
+    for k in range(settings.ensemble):
+        member = replace(settings, seed=settings.seed + MEMBER_SEEDS * k)
+        model, mean, std, curve = train_mlp(x, y, num_classes, member)
+        members.append(model.state_dict())
+        curves.append(curve)
+    curve = [{"epoch": rows[0]["epoch"],
+              **{f: round(float(np.mean([r[f] for r in rows])), 5) for f in CURVE_FIELDS[1:]}}
+             for rows in zip(*curves)]
+    return members, mean, std, curve
+
+
+class Ensemble:
+    """Members' mean softmax (one member: its softmax, whose argmax is its logits')."""
+
+    def __init__(self, members: list):
+        self.members = members
+
+    def __call__(self, x):
+        import torch
+
+        return torch.stack([m(x).softmax(1) for m in self.members]).mean(0)
+
+
 def training_set(dataset: Dataset, split: str, masks_dir: Path, encoder,
                  settings: ClassifierSettings):
     """(vectors, classes) of the usable masklets of a split (at most `max_vectors`: a uniform
@@ -190,14 +225,15 @@ def train_classifier(dataset: Dataset, split: str, masks_dir: Path, encoder, out
 
     x, y, skipped = training_set(dataset, split, masks_dir, encoder, settings)
     start = time.perf_counter()
-    model, mean, std, curve = train_mlp(x, y, dataset.num_classes, settings)
+    members, mean, std, curve = train_ensemble(x, y, dataset.num_classes, settings)
     info = {"masklets": len(x), "usable": skipped.pop("usable"), "skipped": skipped,
+            "members": len(members),
             "feature_dim": int(x.shape[1]),
             "train_seconds": round(time.perf_counter() - start, 2),
             "train_accuracy": curve[-1]["accuracy"]}
     state = {"format": FORMAT, "settings": asdict(settings), "classes": list(dataset.classes),
              "encoder": encoder.spec, "mean": torch.from_numpy(mean), "std": torch.from_numpy(std),
-             "state_dict": model.state_dict(), "info": info}
+             "members": members, "info": info}
     with staged_dir(out_dir, inputs=[masks_dir, dataset.root, curve_path,
                                      getattr(encoder, "folder", None)]) as staging:
         torch.save(state, staging / MODEL_FILE)
@@ -213,7 +249,8 @@ def write_curve(path: Path, rows: list[dict]) -> None:
 
 
 def load_classifier(path: Path, num_classes: int):
-    """(model, mean, std, state) of a saved classifier; errors name the file and the fix."""
+    """(model: an Ensemble, mean, std, state) of a saved classifier (one saved before ensembles,
+    with one `state_dict`: a one-member ensemble); errors name the file and the fix."""
     import torch
 
     path = Path(path)
@@ -226,10 +263,13 @@ def load_classifier(path: Path, num_classes: int):
         raise InputError(f"{path}: trained for {len(state['classes'])} classes, the dataset "
                          f"has {num_classes}")
     settings = state["settings"]
-    model = build_mlp(len(state["mean"]), num_classes, tuple(settings["hidden"]),
-                      settings["dropout"])
-    model.load_state_dict(state["state_dict"])
-    return model.eval(), state["mean"].numpy(), state["std"].numpy(), state
+    members = []
+    for weights in state.get("members") or [state["state_dict"]]:
+        model = build_mlp(len(state["mean"]), num_classes, tuple(settings["hidden"]),
+                          settings["dropout"])
+        model.load_state_dict(weights)
+        members.append(model.eval())
+    return Ensemble(members), state["mean"].numpy(), state["std"].numpy(), state
 
 
 def fuse(vm: VideoMasklets, t: int, classes: dict) -> np.ndarray:
@@ -276,9 +316,9 @@ def predict_classifier(model_path: Path, dataset: Dataset, splits: list[str], ma
             classes = {}
             if len(ids):
                 with torch.no_grad():
-                    logits = model(torch.from_numpy((vectors - mean) / std).float())
+                    scores = model(torch.from_numpy((vectors - mean) / std).float())
                 classes = {(int(i) if t < 0 else (int(i), int(t))): int(c)
-                           for i, t, c in zip(ids, where, logits.argmax(1).numpy())}
+                           for i, t, c in zip(ids, where, scores.argmax(1).numpy())}
             labels = [fuse(vm, t, classes) for t in range(len(video.frames))]
             covered += sum(float((label != IGNORE).mean()) for label in labels)
             if fill == "nearest":

@@ -44,7 +44,7 @@ MASKS = ("oracle", "superpixel", "sam2-random")
 # how the committed models were made (`vss ci-profile --make-models`); see tests/ci/models.json
 MODEL_RECIPE = {"fastscnn": {"iterations": 1000, "batch": 4, "crop": (180, 240),
                              "scale": (0.5, 1.5), "lr": 2e-3, "seed": 0},
-                "classifier": {"hidden": (32,), "epochs": 40, "seed": 0}}
+                "classifier": {"hidden": (32,), "epochs": 40, "seed": 0, "ensemble": 1}}
 
 
 def make_subset(camvid_root: Path, dest: Path, subset: dict = SUBSET) -> Path:
