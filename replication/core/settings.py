@@ -22,18 +22,20 @@ from replication.core.errors import SettingsError
 
 
 def setting(default=dataclasses.MISSING, help: str = "", *, choices=None, min=None, max=None,
-            above=None, below=None, flag: bool | str | tuple[str, ...] = True, factory=None):
+            above=None, below=None, flag: bool | str | tuple[str, ...] = True, factory=None,
+            kw_only: bool = False):
     """A dataclass field with its help and rule: `choices`, `min`/`max` (inclusive),
     `above`/`below` (exclusive; for tuples, every element). `flag`: False for no CLI flag, or
     the flag's name (or names) when it is not the field's (`sam2-config`). `factory`: makes
-    the default (for a nested settings object)."""
+    the default (for a nested settings object). `kw_only`: a base class's field that
+    subclasses' positional fields may follow."""
     rule = {"help": help, "choices": tuple(choices) if choices else None, "min": min,
             "max": max, "above": above, "below": below, "flag": flag}
     if isinstance(default, (list, dict, set)):
         raise TypeError("use a tuple default (settings are immutable values)")
     if factory is not None:
-        return dataclasses.field(default_factory=factory, metadata=rule)
-    return dataclasses.field(default=default, metadata=rule)
+        return dataclasses.field(default_factory=factory, metadata=rule, kw_only=kw_only)
+    return dataclasses.field(default=default, metadata=rule, kw_only=kw_only)
 
 
 class Settings:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import ClassVar, Protocol
 
 from replication.core.errors import SettingsError
-from replication.core.settings import Settings, fields_of, from_flags, key
+from replication.core.settings import Settings, fields_of, from_flags, key, setting
 from replication.data.dataset import Dataset
 from replication.data.video import Video
 from replication.masks.store import Masklet, VideoMasklets
@@ -75,6 +75,25 @@ class Source(Settings):
                                 "integer >= 1 (processes, one video each)")
         from_flags(cls, {k: v for k, v in entry.items()
                          if k not in ("source", *GENERATE_KEYS)}, where)
+
+
+@dataclass
+class Windowed(Source):
+    """Base of the sources that link masklets through time within windows of `window` frames
+    (each subclass's setting): the runner (replication.masks.generate) continues them across
+    window boundaries when `across_windows` is set (replication.masks.linking)."""
+
+    across_windows: float | None = setting(
+        None, "link masklets across window boundaries: one that ends on a window's last frame "
+        "continues as one that starts on the next window's first frame when their masks match "
+        "one to one at IoU >= this (null: off)", above=0, max=1, kw_only=True)
+
+    def settings(self) -> dict:
+        """The settings; `across_windows` only when set (files made without it stay valid)."""
+        out = super().settings()
+        if out["across_windows"] is None:
+            del out["across_windows"]
+        return out
 
 
 def register(name: str, target: str | type) -> None:

@@ -21,6 +21,7 @@ from replication.core.atomic import NOT_RUN_FILE, check_not_input, check_ours
 from replication.core.executor import Executor, run
 from replication.core.records import write_record
 from replication.data.dataset import Dataset, split_videos
+from replication.masks.linking import link_across_windows
 from replication.masks.sam2.budget import CPUBudget
 from replication.masks.sam2.budget import check as check_budget
 from replication.masks.store import VideoMasklets, load, masklet_path, save
@@ -106,10 +107,13 @@ def _loaded(source):
 
 
 def _masklets(source, job: tuple) -> VideoMasklets:
-    """One video's masklets, with the source's settings and the seconds it took."""
+    """One video's masklets (linked across windows if the source says so), with the source's
+    settings and the seconds it took."""
     dataset, _, video = job
     start = time.perf_counter()
     vm = source.masklets(video, dataset)
+    if getattr(source, "across_windows", None) is not None:  # a Windowed source's option
+        vm = link_across_windows(vm, source.window, source.across_windows)
     vm.seconds = round(time.perf_counter() - start, 3)  # this video's time in its process
     vm.settings = source.settings()
     return vm

@@ -10,12 +10,12 @@ from scipy import ndimage
 from replication.core.settings import setting
 from replication.data.dataset import Dataset
 from replication.data.video import IGNORE, Video
-from replication.masks.base import Source, add_masklet, empty_masklets
+from replication.masks.base import Windowed, add_masklet, empty_masklets
 from replication.masks.store import VideoMasklets, encode
 
 
 @dataclass
-class Oracle(Source):
+class Oracle(Windowed):
     """Connected components of each ground-truth class, linked through time within windows of
     `window` frames (face connectivity in x, y and t): the masks a perfect source would give.
     A frame without a label (most of a Cityscapes snippet) has no masklet and breaks the

@@ -10,13 +10,13 @@ from replication.core.settings import setting
 from replication.data.dataset import Dataset
 from replication.data.images import read_image
 from replication.data.video import Video
-from replication.masks.base import empty_masklets
+from replication.masks.base import Windowed, empty_masklets
 from replication.masks.store import Masklet, VideoMasklets, encode
 from replication.masks.superpixel import Felzenszwalb
 
 
 @dataclass
-class SuperpixelFlow(Felzenszwalb):
+class SuperpixelFlow(Felzenszwalb, Windowed):
     """The superpixels of each frame linked into masklets through time by dense optical flow,
     within windows of `window` frames: the weight-free stand-in for what SAM2's tracking adds.
 

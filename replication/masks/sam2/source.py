@@ -23,7 +23,7 @@ from replication.core.settings import from_flags, setting
 from replication.data.dataset import Dataset
 from replication.data.images import read_image
 from replication.data.video import Video
-from replication.masks.base import GENERATE_KEYS, Context, Source
+from replication.masks.base import GENERATE_KEYS, Context, Windowed
 from replication.masks.sam2.loading import DEFAULT_CONFIG, checkpoint_from_record, load_sam2
 from replication.masks.store import Masklet, VideoMasklets, encode
 
@@ -84,7 +84,7 @@ def frames_in_memory(images: list[np.ndarray]):
 
 
 @dataclass
-class SAM2Source(Source):
+class SAM2Source(Windowed):
     """SAM2's automatic masks on each window's first frame, tracked through the window (the
     module docstring); the checkpoint is given, or comes from `model`'s checkpoint record."""
 
