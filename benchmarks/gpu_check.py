@@ -5,8 +5,9 @@ Builds RANDOMLY INITIALISED SAM2.1 tiny and large checkpoints from the sam2 pack
 (no weights are downloaded; the figures are speed only), runs `vss masks --source sam2` on two
 short CamVid videos (the first 16 frames of each test video) on the GPU in this process and on
 a Ray cluster it starts (`ray start --head`, one GPU worker), checks that both give the same
-bytes, times `benchmarks/sam2_refine_fps.py` at 20, 50 and 100 masklets for both models, and
-writes every figure to one JSON. Budgeted for under 8 minutes on an H100.
+bytes, times `benchmarks/sam2_refine_fps.py` at 20, 50 and 100 masklets for both models (bfloat16
+autocast) with SAM2's compiled predictor (`vos_optimized`) off and on, fits each frame's cost
+E + n x M, and writes every figure to one JSON. Budgeted for under 8 minutes on an H100.
 
     .venv/bin/python benchmarks/gpu_check.py --camvid data/camvid --out gpu_check.json
 """
@@ -23,7 +24,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from benchmarks.sam2_refine_fps import measure  # noqa: E402
+from benchmarks.sam2_refine_fps import fit_cost, measure  # noqa: E402
 from replication.data.registry import get_dataset  # noqa: E402
 from replication.experiments.ci_profile import make_subset  # noqa: E402
 from replication.masks.sam2.checkpoint import write_random_checkpoint  # noqa: E402
@@ -78,10 +79,13 @@ def main() -> None:
                                         "seconds_on_ray": round(there, 1),
                                         "ray_start_ok": ray.returncode == 0,
                                         "identical_files": same}
-            figures[f"fps_{size}"] = [measure(get_dataset("camvid", root), config, checkpoint,
-                                              frames=32, masklets=count, device="cuda")
-                                      for count in (20, 50, 100)]
-            args.out.write_text(json.dumps(figures, indent=2) + "\n")  # what is done so far
+            for vos in (False, True):
+                rows = [measure(get_dataset("camvid", root), config, checkpoint, frames=16,
+                                window=16, masklets=count, device="cuda", vos_optimized=vos)
+                        for count in (20, 50, 100)]
+                figures[f"fps_{size}_vos_{'on' if vos else 'off'}"] = {
+                    "rows": rows, "cost": fit_cost(rows)}
+                args.out.write_text(json.dumps(figures, indent=2) + "\n")  # done so far
     print(json.dumps(figures, indent=2))
 
 
