@@ -1,6 +1,7 @@
 """The SAM2 masklet source with a randomly initialised SAM2.1 hiera-tiny (no weights can be
 downloaded here): built from the sam2 package's own config, saved to a temporary checkpoint and
 loaded through our real loading code. Its masks mean nothing; the code path is what is tested."""
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -105,3 +106,46 @@ def test_each_frame_is_encoded_once(random_checkpoint, video):
     finally:
         type(model).forward_image = encode
     assert len(calls) == 3 and len(vm.masklets) > 0
+
+
+def test_new_objects_start_inside_windows_only_when_on(random_checkpoint, video):
+    """One window of 3 frames, one object from its first frame: with `new_objects` (generator
+    on every frame, any mask with a pixel outside the tracked ones) masklets also start on
+    frames 1 and 2, none is tracked before it was found, and the cap holds; off, every masklet
+    starts on the window's first frame."""
+    common = dict(window=3, points_per_side=4, pred_iou_thresh=0.0, stability_score_thresh=0.0,
+                  max_masklets=1, device="cpu")
+    off = SAM2Source(CONFIG, random_checkpoint, **common)
+    on = SAM2Source(CONFIG, random_checkpoint, **common,
+                    new_objects={"every": 1, "min-area": 1, "max-overlap": 1.0,
+                                 "max-objects": 4})
+    starts = {}
+    for name, source in (("off", off), ("on", on)):
+        vm = source.masklets(*video)
+        starts[name] = [min(t for t, rle in enumerate(m.rle) if rle is not None)
+                        for m in vm.masklets if any(rle is not None for rle in m.rle)]
+    assert starts["off"] == [0]
+    assert starts["on"][0] == 0 and set(starts["on"][1:]) & {1, 2} and len(starts["on"]) <= 4
+    assert starts["on"] == sorted(starts["on"])  # each joins where it was found, in order
+    assert "new_objects" not in off.settings()
+    assert on.settings()["new_objects"] == {"every": 1, "min-area": 1, "max-overlap": 1.0,
+                                            "max-objects": 4}
+
+
+def test_untracked_masks_by_area_outside_and_overlap():
+    from replication.masks.sam2.source import NewObjects, untracked
+
+    def box(r0, r1, c0, c1):
+        m = np.zeros((10, 10), bool)
+        m[r0:r1, c0:c1] = True
+        return {"segmentation": m}
+
+    tracked = [box(0, 5, 0, 5)["segmentation"]]                    # 25 px
+    inside, half, apart, twin = box(1, 4, 1, 4), box(0, 5, 3, 8), box(6, 9, 6, 9), box(6, 9, 6, 9)
+    rule = NewObjects(every=1, min_area=6, max_overlap=0.5, max_objects=10)
+    # inside: 0 px outside; half: 15 px outside, IoU 10/40; apart: 9 px, IoU 0; twin of apart:
+    # IoU 1 with apart once apart joined
+    assert untracked([inside, half, apart, twin], tracked, rule, 10) == [half, apart]
+    assert untracked([inside, half, apart], tracked, rule, 1) == [half]           # the room
+    strict = NewObjects(every=1, min_area=10, max_overlap=0.2, max_objects=10)
+    assert untracked([half, apart], tracked, strict, 10) == []  # half: IoU 0.25; apart: 9 px

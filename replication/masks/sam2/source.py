@@ -4,7 +4,9 @@ Per window of `window` frames: SAM2's automatic mask generator prompts a `points
 grid on the first frame (thresholds from params), then the video predictor (`init_state`,
 `add_new_mask`, `propagate_in_video`) tracks every mask through the window (all masks as one
 batch), its frames handed over in memory (`frames_in_memory`) and the first frame's embedding
-taken from the mask generator (`image_encoder_output`); bfloat16 autocast on CUDA. Uses the
+taken from the mask generator (`image_encoder_output`); bfloat16 autocast on CUDA. With
+`new_objects` (off by default: the paper's setting), objects that appear inside a window join
+the tracking where they are found (`NewObjects`). Uses the
 real `sam2` package (PyPI `sam2==1.1.0`, an unofficial upload of Meta's code) with a config of
 that package and a checkpoint file; it never runs without one (see `load_sam2`).
 """
@@ -19,7 +21,7 @@ import numpy as np
 from PIL import Image
 
 from replication.core.errors import SettingsError
-from replication.core.settings import from_flags, setting
+from replication.core.settings import Settings, from_flags, key, setting
 from replication.data.dataset import Dataset
 from replication.data.images import read_image
 from replication.data.video import Video
@@ -83,6 +85,23 @@ def frames_in_memory(images: list[np.ndarray]):
         video_predictor.load_video_frames = original
 
 
+@dataclass(frozen=True)
+class NewObjects(Settings):
+    """Objects that appear inside a window (AutoSeg-SAM2's rule, with DiTTA's cap): every
+    `every` frames of a window the automatic mask generator runs on that frame, and each of
+    its masks, best predicted IoU first, joins the tracking from that frame when at least
+    `min_area` of its pixels lie outside every tracked mask there and its IoU with each tracked
+    mask (those it joins included) is below `max_overlap`, while the window tracks fewer than
+    `max_objects`. SAM2 1.1's video predictor takes objects after tracking has started; the
+    window's propagation runs on from that frame with them."""
+
+    every: int = setting(10, "frames between generator runs inside a window", min=1)
+    min_area: int = setting(5000, "px of a new mask outside every tracked mask", min=1)
+    max_overlap: float = setting(0.7, "a new mask's IoU with each tracked mask stays below "
+                                 "this", above=0, max=1)
+    max_objects: int = setting(100, "objects a window tracks, at most", min=1)
+
+
 @dataclass
 class SAM2Source(Windowed):
     """SAM2's automatic masks on each window's first frame, tracked through the window (the
@@ -106,6 +125,9 @@ class SAM2Source(Windowed):
                                     "counts)", min=0, max=1)
     vos_optimized: bool = setting(False, "SAM2's compiled video predictor (CUDA; slow first "
                                   "video)")
+    new_objects: NewObjects | None = setting(
+        None, "objects found inside a window join the tracking: {every, min-area, "
+        "max-overlap, max-objects} (NewObjects; null: off)", flag=False)
     model: str | None = setting(None, "an entry of `sam2:` in params, whose checkpoint record "
                                 "(results/sam2/<model>.json) gives config and checkpoint")
     device: str = setting("auto", flag=False)
@@ -119,6 +141,11 @@ class SAM2Source(Windowed):
             self.reject("checkpoint", "a file; or name `model`, an entry of `sam2:` whose "
                         "checkpoint record gives it")
         self.checkpoint = Path(self.checkpoint)
+        if isinstance(self.new_objects, dict):  # from params
+            self.new_objects = from_flags(NewObjects, self.new_objects, "new-objects")
+        elif self.new_objects is not None and not isinstance(self.new_objects, NewObjects):
+            self.reject("new_objects", "a mapping {every, min-area, max-overlap, max-objects}, "
+                        "or null")
 
     @classmethod
     def from_params(cls, flags: dict, *, where: str = "", context: Context = Context()):
@@ -207,7 +234,12 @@ class SAM2Source(Windowed):
             if not Path(self.checkpoint).is_file():
                 self.load()  # raises MissingCheckpoint, with the reason
             self._sha256 = sha256_file(self.checkpoint)
-        return {**super().settings(), "checkpoint": self._sha256}
+        out = {**super().settings(), "checkpoint": self._sha256}
+        if self.new_objects is None:  # off: files made before the setting existed stay valid
+            del out["new_objects"]
+        else:
+            out["new_objects"] = {key(k): v for k, v in vars(self.new_objects).items()}
+        return out
 
     def load(self) -> "SAM2Source":
         """Load the model now (else on the first video)."""
@@ -229,8 +261,8 @@ class SAM2Source(Windowed):
     def _track_window(self, vm: VideoMasklets, start: int, images: list[np.ndarray],
                       generator) -> None:
         found, first = self._propose(images[0], generator)
-        if found:
-            self._track(vm, start, images, found, first)
+        if found or self.new_objects is not None:
+            self._track(vm, start, images, found, first, generator)
 
     def _propose(self, image: np.ndarray, generator) -> tuple[list[dict], dict]:
         """The automatic masks of a window's first frame, best first (at most `max_masklets`),
@@ -240,21 +272,63 @@ class SAM2Source(Windowed):
         return (found[: self.max_masklets] if self.max_masklets is not None else found), first
 
     def _track(self, vm: VideoMasklets, start: int, images: list[np.ndarray],
-               found: list[dict], first: dict) -> None:
+               found: list[dict], first: dict, generator=None) -> None:
         """Track the masks `found` on the first of `images` through them, as masklets of `vm`
-        from its frame `start`."""
+        from its frame `start`; with `new_objects` (and the `generator`), in runs of its
+        `every` frames, the masks that qualify on each run's first frame joining there."""
         # init_state encodes (and caches) the first frame: it takes the generator's encoding
         with frames_in_memory(images), image_encoder_output(self._predictor, first):
             state = self._predictor.init_state(video_path="<frames in memory>")
-        for obj_id, mask in enumerate(found):
-            self._predictor.add_new_mask(state, frame_idx=0, obj_id=obj_id,
-                                         mask=mask["segmentation"])
-        rles = [[None] * len(vm.frames) for _ in found]
-        for t, obj_ids, logits in self._predictor.propagate_in_video(state):
-            masks = (logits[:, 0] > 0).cpu().numpy()
-            for i, (obj_id, rle) in enumerate(zip(obj_ids, encode(masks))):
-                if masks[i].any():
-                    rles[obj_id][start + t] = rle
+        objects: list[dict] = []  # the generator's masks being tracked, by object id
+        rles: list[list] = []
+        current: dict[int, np.ndarray] = {}  # object id -> its mask on the last frame tracked
+        new = self.new_objects if generator is not None else None
+        step = new.every if new is not None else len(images)
+        for run in range(0, len(images), step):
+            proposed = found if run == 0 else sorted(
+                generator.generate(images[run]), key=lambda m: -m["predicted_iou"])
+            joining = proposed if run == 0 else untracked(
+                proposed, list(current.values()), new, new.max_objects - len(objects))
+            for mask in joining:
+                self._predictor.add_new_mask(state, frame_idx=run, obj_id=len(objects),
+                                             mask=mask["segmentation"])
+                objects.append(mask)
+                rles.append([None] * len(vm.frames))
+            if not objects:
+                continue
+            for t, obj_ids, logits in self._predictor.propagate_in_video(
+                    state, start_frame_idx=run, max_frame_num_to_track=step):
+                masks = (logits[:, 0] > 0).cpu().numpy()
+                for i, (obj_id, rle) in enumerate(zip(obj_ids, encode(masks))):
+                    current[obj_id] = masks[i]
+                    if masks[i].any():
+                        rles[obj_id][start + t] = rle
         self._predictor.reset_state(state)
-        for mask, rle in zip(found, rles):
+        for mask, rle in zip(objects, rles):
             vm.masklets.append(Masklet(len(vm.masklets), float(mask["predicted_iou"]), rle))
+
+
+def untracked(proposed: list[dict], tracked: list[np.ndarray], rule: NewObjects,
+              room: int) -> list[dict]:
+    """The masks of `proposed` (best first) that join the tracking under `rule`
+    (NewObjects), at most `room` of them."""
+    covered = np.any(tracked, axis=0) if tracked else None
+    kept: list[np.ndarray] = list(tracked)
+    joining = []
+    for mask in proposed:
+        if len(joining) >= room:
+            break
+        m = mask["segmentation"].astype(bool)
+        outside = m if covered is None else m & ~covered
+        if outside.sum() < rule.min_area:
+            continue
+        if any(_iou(m, other) >= rule.max_overlap for other in kept):
+            continue
+        joining.append(mask)
+        kept.append(m)
+    return joining
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> float:
+    union = np.logical_or(a, b).sum()
+    return float(np.logical_and(a, b).sum() / union) if union else 0.0
