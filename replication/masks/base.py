@@ -50,15 +50,21 @@ class Context:
 
 
 class Source(Settings):
-    """Base of the built-in sources: settings dataclasses whose fields (less `device`, which
-    does not change what they make) are their `settings()`."""
+    """Base of the built-in sources: settings dataclasses whose fields (less `device` and the
+    others of `_not_settings`, which do not change what they make, and the `omit_none` ones
+    while None) are their `settings()`; a nested settings object as a mapping of its keys."""
 
     name: ClassVar[str]
     _not_settings: ClassVar[tuple[str, ...]] = ("device",)
 
     def settings(self) -> dict:
-        return {f.name: str(v) if isinstance(v := getattr(self, f.name), Path) else v
-                for f in fields_of(self) if f.name not in self._not_settings}
+        out = {}
+        for f in fields_of(self):
+            value = getattr(self, f.name)
+            if f.name in self._not_settings or (value is None and f.metadata.get("omit_none")):
+                continue
+            out[f.name] = _plain(value)
+        return out
 
     @classmethod
     def from_params(cls, flags: dict, *, where: str = "", context: Context = Context()):
@@ -86,14 +92,16 @@ class Windowed(Source):
     across_windows: float | None = setting(
         None, "link masklets across window boundaries: one that ends on a window's last frame "
         "continues as one that starts on the next window's first frame when their masks match "
-        "one to one at IoU >= this (null: off)", above=0, max=1, kw_only=True)
+        "one to one at IoU >= this (null: off)", above=0, max=1, kw_only=True, omit_none=True)
 
-    def settings(self) -> dict:
-        """The settings; `across_windows` only when set (files made without it stay valid)."""
-        out = super().settings()
-        if out["across_windows"] is None:
-            del out["across_windows"]
-        return out
+
+def _plain(value):
+    """A setting's value as a masklet file records it."""
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, Settings):
+        return {key(f.name): _plain(getattr(value, f.name)) for f in fields_of(value)}
+    return value
 
 
 def register(name: str, target: str | type) -> None:

@@ -47,11 +47,7 @@ def _matches(vm: VideoMasklets, b: int, ending: list[int], starting: list[int],
     """One-to-one (ending, starting) pairs at IoU >= threshold, best first."""
     if not ending or not starting:
         return []
-    a = _masks(vm, b - 1, ending)
-    c = _masks(vm, b, starting)
-    inter = a @ c.T
-    union = a.sum(1)[:, None] + c.sum(1)[None] - inter
-    iou = np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+    iou = pairwise_iou(_masks(vm, b - 1, ending), _masks(vm, b, starting))
     rows, cols = np.nonzero(iou >= threshold)
     order = np.lexsort((cols, rows, -iou[rows, cols]))
     pairs, used_a, used_c = [], set(), set()
@@ -64,9 +60,18 @@ def _matches(vm: VideoMasklets, b: int, ending: list[int], starting: list[int],
     return pairs
 
 
+def pairwise_iou(a: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """IoU of each mask of `a` with each of `c` (stacks of masks of one size; 0 where both are
+    empty), as an (len(a), len(c)) array."""
+    a, c = a.reshape(len(a), -1).astype(np.float32), c.reshape(len(c), -1).astype(np.float32)
+    inter = a @ c.T
+    union = a.sum(1)[:, None] + c.sum(1)[None] - inter
+    return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+
+
 def _masks(vm: VideoMasklets, t: int, ids: list[int]) -> np.ndarray:
-    """The masks of masklets `ids` on frame `t`, flattened, as float32 rows."""
+    """The masks of masklets `ids` on frame `t`."""
     present, masks = vm.at_frame(t)
     where = {int(i): k for k, i in enumerate(present)}
-    return masks[[where[i] for i in ids]].reshape(len(ids), -1).astype(np.float32)
+    return masks[[where[i] for i in ids]]
 
