@@ -87,12 +87,14 @@ def test_cli_without_checkpoint_fails_clearly(tmp_path, camvid_small, capsys):
     assert not (tmp_path / "masks").exists()
 
 
-def test_each_frame_is_encoded_once(random_checkpoint, video):
-    """The automatic mask generator's embedding of a window's first frame is reused by the
-    tracker: a 3-frame video in windows of 2 runs the image encoder 3 times, not 5."""
-    source = SAM2Source(CONFIG, random_checkpoint, window=2, points_per_side=4,
+@pytest.mark.parametrize("window, new_objects", [(2, None), (3, {"every": 1, "min-area": 1})])
+def test_each_frame_is_encoded_once(random_checkpoint, video, window, new_objects):
+    """The automatic mask generator's embedding of a frame is reused by the tracker: a 3-frame
+    video in windows of 2 runs the image encoder 3 times, not 5; in one window with the
+    generator on every frame (new objects), 3 times, not 6."""
+    source = SAM2Source(CONFIG, random_checkpoint, window=window, points_per_side=4,
                         pred_iou_thresh=0.0, stability_score_thresh=0.0, max_masklets=2,
-                        device="cpu").load()
+                        new_objects=new_objects, device="cpu").load()
     model, calls = source._predictor, []
     encode = type(model).forward_image
 
@@ -149,3 +151,82 @@ def test_untracked_masks_by_area_outside_and_overlap():
     assert untracked([inside, half, apart], tracked, rule, 1) == [half]           # the room
     strict = NewObjects(every=1, min_area=10, max_overlap=0.2, max_objects=10)
     assert untracked([half, apart], tracked, strict, 10) == []  # half: IoU 0.25; apart: 9 px
+
+
+@pytest.fixture(scope="module")
+def random_sam1(tmp_path_factory):
+    """A randomly initialised SAM1 ViT-B saved as Meta publishes them (a state dict)."""
+    pytest.importorskip("segment_anything")
+    from replication.masks.sam2.sam1 import write_random_sam1_checkpoint
+
+    return write_random_sam1_checkpoint("vit_b", tmp_path_factory.mktemp("sam1") / "vit_b.pth")
+
+
+def test_sam1_proposals_are_tracked_by_sam2(random_checkpoint, random_sam1, video):
+    """With `sam1`, SAM1's generator proposes each window's masks (its encoder runs once per
+    window), SAM2 only tracks them (its encoder once per frame); the settings name SAM1's
+    checkpoint by its sha256."""
+    from replication.core.hashing import sha256_file
+
+    source = SAM2Source(CONFIG, random_checkpoint, window=2, points_per_side=2,
+                        pred_iou_thresh=0.0, stability_score_thresh=0.0, max_masklets=2,
+                        image_size=256, sam1={"checkpoint": str(random_sam1)},
+                        device="cpu").load()
+    calls = {"sam1": 0, "sam2": 0}
+    sam1_hook = source._sam1.image_encoder.register_forward_hook(
+        lambda *_: calls.__setitem__("sam1", calls["sam1"] + 1))
+    sam2_hook = source._predictor.image_encoder.register_forward_hook(
+        lambda *_: calls.__setitem__("sam2", calls["sam2"] + 1))
+    try:
+        vm = source.masklets(*video)
+    finally:
+        sam1_hook.remove()
+        sam2_hook.remove()
+    assert calls == {"sam1": 2, "sam2": 3} and len(vm.masklets) > 0
+    assert source.settings()["sam1"] == {"checkpoint": sha256_file(random_sam1),
+                                         "model": "vit_b"}
+
+
+def test_sam1_without_its_checkpoint_is_not_run_with_the_reason(random_checkpoint, tmp_path):
+    from replication.core.errors import Unavailable
+
+    source = SAM2Source(CONFIG, random_checkpoint, sam1={"checkpoint": str(tmp_path / "no.pth")},
+                        device="cpu")
+    with pytest.raises(Unavailable, match=r"no.pth: SAM1 checkpoint not found") as caught:
+        source.settings()
+    assert "remove `sam1:`" in caught.value.fix
+
+
+MEMORY_RUN = """
+import resource, sys
+from pathlib import Path
+from replication.data.video import Frame, Video
+from replication.masks.sam2.source import SAM2Source
+n, checkpoint, images = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
+frames = tuple(Frame(f"{t:05d}", Path(images[t % len(images)]), None) for t in range(n))
+source = SAM2Source("CONFIG", checkpoint, window=8, points_per_side=2, pred_iou_thresh=0.0,
+                    stability_score_thresh=0.0, max_masklets=2, image_size=128, device="cpu")
+vm = source.masklets(Video("long", frames), None)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, len(vm.masklets))
+""".replace("CONFIG", CONFIG)
+
+
+def test_peak_memory_of_a_long_video_is_that_of_a_short_one(random_checkpoint, camvid_small):
+    """Only a window's frames are decoded and tracked at a time: the peak resident memory of the
+    SAM2 source on a 300-frame video (full-size CamVid frames, 2 MB each decoded) is within
+    1.2x of a 64-frame one's (holding the 300 frames alone would add 600 MB). Each run is its
+    own process (ru_maxrss)."""
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    images = [str(p) for p in sorted((camvid_small / "val").glob("*.png"))]
+    peaks = {}
+    for n in (64, 300):
+        done = subprocess.run([sys.executable, "-c", MEMORY_RUN, str(n), str(random_checkpoint),
+                               *images], cwd=REPO, capture_output=True, text=True, check=True)
+        peak_kb, masklets = map(int, done.stdout.split())
+        assert masklets > 0  # the tracker ran
+        peaks[n] = peak_kb
+    assert peaks[300] <= 1.2 * peaks[64], peaks

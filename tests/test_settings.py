@@ -16,7 +16,8 @@ from replication.core.settings import Settings, fields_of, from_flags, key
 from replication.pipeline import deps
 from tests.conftest import REPO, one_line_error
 
-REQUIRED = {"SAM2Source": {"checkpoint": "some.pt"}}  # fields without which a class is incomplete
+# fields without which a class is incomplete
+REQUIRED = {"SAM2Source": {"checkpoint": "some.pt"}, "SAM1Proposals": {"checkpoint": "sam.pth"}}
 
 
 def settings_classes() -> list[type]:
@@ -85,6 +86,14 @@ def test_out_of_range_values_are_named_with_what_is_allowed(cls):
             assert "Set it in params.yaml" in message
             checked += 1
     assert checked, f"{cls.__name__}: no rule was tested"
+
+
+def test_a_required_setting_left_out_is_named():
+    from replication.masks.sam2.sam1 import SAM1Proposals
+
+    with pytest.raises(SettingsError, match=r"^masks\.sam2\.sam1\.checkpoint: not set; it must "
+                                            r"be a path \(a SAM1 checkpoint"):
+        from_flags(SAM1Proposals, {"model": "vit_b"}, "masks.sam2.sam1")
 
 
 def test_unknown_keys_are_named_with_the_known_ones():

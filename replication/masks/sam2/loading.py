@@ -18,10 +18,12 @@ class MissingCheckpoint(Unavailable):
         super().__init__(reason, fix)
 
 
-def load_sam2(config: str, checkpoint: Path, device: str = "auto", vos_optimized: bool = False):
+def load_sam2(config: str, checkpoint: Path, device: str = "auto", vos_optimized: bool = False,
+              image_size: int | None = None):
     """SAM2 video predictor from a package config (e.g. `configs/sam2.1/sam2.1_hiera_t.yaml`)
     and a checkpoint file (`{"model": state_dict}`, as Meta publishes them), loaded strictly;
-    `vos_optimized` builds SAM2's compiled predictor (torch.compile; for CUDA)."""
+    `vos_optimized` builds SAM2's compiled predictor (torch.compile; for CUDA); `image_size`
+    replaces the config's input size (the weights do not depend on it)."""
     state = read_sam2_checkpoint(checkpoint)
     from hydra.errors import MissingConfigException
     from sam2.build_sam import build_sam2_video_predictor
@@ -30,19 +32,27 @@ def load_sam2(config: str, checkpoint: Path, device: str = "auto", vos_optimized
 
     dev = pick_device(device)
     try:
+        overrides = [] if image_size is None else [f"++model.image_size={image_size}"]
         predictor = build_sam2_video_predictor(config, None, device=str(dev),
-                                               vos_optimized=vos_optimized)
+                                               vos_optimized=vos_optimized,
+                                               hydra_overrides_extra=overrides)
     except MissingConfigException as exc:
         raise InputError(f"unknown SAM2 config {config!r}; the sam2 package has "
                          f"{sam2_configs()}") from exc
-    try:
-        predictor.load_state_dict(state)
-    except RuntimeError as exc:
-        raise InputError(f"{checkpoint}: does not fit SAM2 config {config} "
-                         f"({str(exc).splitlines()[0]} ...); model size and checkpoint must "
-                         "match") from exc
+    load_strictly(predictor, state, checkpoint, f"SAM2 config {config}",
+                  "model size and checkpoint must match")
     cast_memory_to_query_dtype(predictor)
     return predictor
+
+
+def load_strictly(model, state: dict, checkpoint: Path, model_name: str, fix: str) -> None:
+    """Load `state` (read from `checkpoint`) into `model` strictly; a mismatch raises
+    InputError naming the file, the model and `fix`."""
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as exc:
+        raise InputError(f"{checkpoint}: does not fit {model_name} "
+                         f"({str(exc).splitlines()[0]} ...); {fix}") from exc
 
 
 def read_sam2_checkpoint(checkpoint: Path) -> dict:

@@ -6,9 +6,11 @@ grid on the first frame (thresholds from params), then the video predictor (`ini
 batch), its frames handed over in memory (`frames_in_memory`) and the first frame's embedding
 taken from the mask generator (`image_encoder_output`); bfloat16 autocast on CUDA. With
 `new_objects` (off by default: the paper's setting), objects that appear inside a window join
-the tracking where they are found (`NewObjects`). Uses the
-real `sam2` package (PyPI `sam2==1.1.0`, an unofficial upload of Meta's code) with a config of
-that package and a checkpoint file; it never runs without one (see `load_sam2`).
+the tracking where they are found (`NewObjects`); with `sam1`, SAM1's generator proposes the
+masks instead (replication.masks.sam2.sam1). A window's frames are the only ones decoded, and
+SAM2 keeps them (and, optionally, its tracking state) in CPU memory. Uses the real `sam2`
+package (PyPI `sam2==1.1.0`, an unofficial upload of Meta's code) with a config of that package
+and a checkpoint file; it never runs without one (see `load_sam2`).
 """
 from __future__ import annotations
 
@@ -26,7 +28,9 @@ from replication.data.dataset import Dataset
 from replication.data.images import read_image
 from replication.data.video import Video
 from replication.masks.base import GENERATE_KEYS, Context, Windowed
+from replication.masks.linking import pairwise_iou
 from replication.masks.sam2.loading import DEFAULT_CONFIG, checkpoint_from_record, load_sam2
+from replication.masks.sam2.sam1 import SAM1Proposals, load_sam1
 from replication.masks.store import Masklet, VideoMasklets, encode
 
 MEASURED = 3  # frames `estimate` tracks, and objects it tracks through them
@@ -125,15 +129,26 @@ class SAM2Source(Windowed):
                                     "counts)", min=0, max=1)
     vos_optimized: bool = setting(False, "SAM2's compiled video predictor (CUDA; slow first "
                                   "video)")
+    image_size: int | None = setting(None, "SAM2's input size in px (null: its config's, 1024; "
+                                     "smaller is faster and coarser)", min=64, omit_none=True)
+    offload_video: bool = setting(True, "keep a window's frames in CPU memory "
+                                  "(offload_video_to_cpu: less GPU memory, little cost)")
+    offload_state: bool = setting(False, "keep the tracking state in CPU memory "
+                                  "(offload_state_to_cpu: less GPU memory, some fps)")
     new_objects: NewObjects | None = setting(
         None, "objects found inside a window join the tracking: {every, min-area, "
-        "max-overlap, max-objects} (NewObjects; null: off)", flag=False)
+        "max-overlap, max-objects} (NewObjects; null: off)", flag=False, omit_none=True)
+    sam1: SAM1Proposals | None = setting(
+        None, "proposals from SAM1's automatic mask generator: {checkpoint, model} "
+        "(SAM1Proposals; null: SAM2's own)", flag=False, omit_none=True)
     model: str | None = setting(None, "an entry of `sam2:` in params, whose checkpoint record "
                                 "(results/sam2/<model>.json) gives config and checkpoint")
     device: str = setting("auto", flag=False)
     name: ClassVar[str] = "sam2"
-    _not_settings: ClassVar[tuple[str, ...]] = ("device", "model")
+    _not_settings: ClassVar[tuple[str, ...]] = ("device", "model", "offload_video",
+                                                "offload_state")  # same masks either way
     _predictor: object = field(default=None, repr=False)
+    _sam1: object = field(default=None, repr=False)
     _sha256: str | None = field(default=None, repr=False)
 
     def validate(self) -> None:
@@ -141,11 +156,15 @@ class SAM2Source(Windowed):
             self.reject("checkpoint", "a file; or name `model`, an entry of `sam2:` whose "
                         "checkpoint record gives it")
         self.checkpoint = Path(self.checkpoint)
-        if isinstance(self.new_objects, dict):  # from params
-            self.new_objects = from_flags(NewObjects, self.new_objects, "new-objects")
-        elif self.new_objects is not None and not isinstance(self.new_objects, NewObjects):
-            self.reject("new_objects", "a mapping {every, min-area, max-overlap, max-objects}, "
-                        "or null")
+        if self.image_size is not None and self.image_size % 16:
+            self.reject("image_size", "a multiple of 16 (SAM2's feature stride), or null")
+        for name, cls, keys in (("new_objects", NewObjects, "every, min-area, max-overlap, "
+                                 "max-objects"), ("sam1", SAM1Proposals, "checkpoint, model")):
+            value = getattr(self, name)
+            if isinstance(value, dict):  # from params
+                setattr(self, name, from_flags(cls, value, key(name)))
+            elif value is not None and not isinstance(value, cls):
+                self.reject(name, f"a mapping {{{keys}}}, or null")
 
     @classmethod
     def from_params(cls, flags: dict, *, where: str = "", context: Context = Context()):
@@ -193,7 +212,7 @@ class SAM2Source(Windowed):
         images = [read_image(f.image) for f in video.frames[:min(MEASURED, len(video.frames))]]
         with self._inference():
             began = time.perf_counter()
-            found, first = self._propose(images[0], self._generator())
+            found, first = self._propose(images[0], self._generator(), self.max_masklets)
             generate = time.perf_counter() - began
             tracked = found[:MEASURED]
             per_frame = 0.0
@@ -226,83 +245,101 @@ class SAM2Source(Windowed):
         return stack
 
     def settings(self) -> dict:
-        """What determines the masklets, the checkpoint by its sha256 (so another file at the
-        same path redoes the videos)."""
+        """What determines the masklets, the checkpoints by their sha256 (so another file at
+        the same path redoes the videos)."""
         from replication.core.hashing import sha256_file
 
         if self._sha256 is None:
-            if not Path(self.checkpoint).is_file():
+            if not Path(self.checkpoint).is_file() or (
+                    self.sam1 is not None and not Path(self.sam1.checkpoint).is_file()):
                 self.load()  # raises MissingCheckpoint, with the reason
             self._sha256 = sha256_file(self.checkpoint)
         out = {**super().settings(), "checkpoint": self._sha256}
-        if self.new_objects is None:  # off: files made before the setting existed stay valid
-            del out["new_objects"]
-        else:
-            out["new_objects"] = {key(k): v for k, v in vars(self.new_objects).items()}
+        if self.sam1 is not None:
+            out["sam1"]["checkpoint"] = sha256_file(self.sam1.checkpoint)
         return out
 
     def load(self) -> "SAM2Source":
-        """Load the model now (else on the first video)."""
+        """Load the model (and SAM1, with `sam1`) now, else on the first video."""
         if self._predictor is None:
             self._predictor = load_sam2(self.config, self.checkpoint, self.device,
-                                        vos_optimized=self.vos_optimized)
+                                        vos_optimized=self.vos_optimized,
+                                        image_size=self.image_size)
+        if self.sam1 is not None and self._sam1 is None:
+            self._sam1 = load_sam1(self.sam1, self._predictor.device)
         return self
 
     def _generator(self):
+        """The automatic mask generator of the proposals: SAM2's, or SAM1's with `sam1`."""
+        thresholds = dict(points_per_side=self.points_per_side,
+                          pred_iou_thresh=self.pred_iou_thresh,
+                          stability_score_thresh=self.stability_score_thresh,
+                          stability_score_offset=self.stability_score_offset,
+                          box_nms_thresh=self.box_nms_thresh)
+        if self._sam1 is not None:
+            from segment_anything import SamAutomaticMaskGenerator
+
+            return SamAutomaticMaskGenerator(self._sam1, **thresholds)
         from sam2.automatic_mask_generator import SAM2AutomaticMaskGenerator
 
-        return SAM2AutomaticMaskGenerator(
-            self._predictor, points_per_side=self.points_per_side,
-            pred_iou_thresh=self.pred_iou_thresh,
-            stability_score_thresh=self.stability_score_thresh,
-            stability_score_offset=self.stability_score_offset,
-            box_nms_thresh=self.box_nms_thresh)
+        generator = SAM2AutomaticMaskGenerator(self._predictor, **thresholds)
+        size = self._predictor.image_size  # sam2 1.1's image predictor assumes 1024's maps
+        generator.predictor._bb_feat_sizes = [(size // k, size // k) for k in (4, 8, 16)]
+        return generator
 
     def _track_window(self, vm: VideoMasklets, start: int, images: list[np.ndarray],
                       generator) -> None:
-        found, first = self._propose(images[0], generator)
+        found, first = self._propose(images[0], generator, self.max_masklets)
         if found or self.new_objects is not None:
             self._track(vm, start, images, found, first, generator)
 
-    def _propose(self, image: np.ndarray, generator) -> tuple[list[dict], dict]:
-        """The automatic masks of a window's first frame, best first (at most `max_masklets`),
-        and that frame's encoding (for the tracker to reuse)."""
-        with image_encoder_output(self._predictor) as first:
+    def _propose(self, image: np.ndarray, generator, limit: int | None = None
+                 ) -> tuple[list[dict], dict]:
+        """The automatic masks of a frame, best first (at most `limit`), and SAM2's encoding of
+        the frame (for the tracker to reuse; none with SAM1's generator)."""
+        with image_encoder_output(self._predictor) as encoded:
             found = sorted(generator.generate(image), key=lambda m: -m["predicted_iou"])
-        return (found[: self.max_masklets] if self.max_masklets is not None else found), first
+        return found[:limit], encoded
 
     def _track(self, vm: VideoMasklets, start: int, images: list[np.ndarray],
                found: list[dict], first: dict, generator=None) -> None:
         """Track the masks `found` on the first of `images` through them, as masklets of `vm`
         from its frame `start`; with `new_objects` (and the `generator`), in runs of its
-        `every` frames, the masks that qualify on each run's first frame joining there."""
+        `every` frames, the masks that qualify on each run's first frame joining there. Each
+        frame is encoded once: a run's first frame by the generator, for the tracker too."""
         # init_state encodes (and caches) the first frame: it takes the generator's encoding
         with frames_in_memory(images), image_encoder_output(self._predictor, first):
-            state = self._predictor.init_state(video_path="<frames in memory>")
+            state = self._predictor.init_state(video_path="<frames in memory>",
+                                               offload_video_to_cpu=self.offload_video,
+                                               offload_state_to_cpu=self.offload_state)
         objects: list[dict] = []  # the generator's masks being tracked, by object id
         rles: list[list] = []
         current: dict[int, np.ndarray] = {}  # object id -> its mask on the last frame tracked
         new = self.new_objects if generator is not None else None
         step = new.every if new is not None else len(images)
+        encoded: dict = {}  # run 0: init_state took the first frame's encoding
         for run in range(0, len(images), step):
-            proposed = found if run == 0 else sorted(
-                generator.generate(images[run]), key=lambda m: -m["predicted_iou"])
-            joining = proposed if run == 0 else untracked(
-                proposed, list(current.values()), new, new.max_objects - len(objects))
-            for mask in joining:
-                self._predictor.add_new_mask(state, frame_idx=run, obj_id=len(objects),
-                                             mask=mask["segmentation"])
-                objects.append(mask)
-                rles.append([None] * len(vm.frames))
-            if not objects:
-                continue
-            for t, obj_ids, logits in self._predictor.propagate_in_video(
-                    state, start_frame_idx=run, max_frame_num_to_track=step):
-                masks = (logits[:, 0] > 0).cpu().numpy()
-                for i, (obj_id, rle) in enumerate(zip(obj_ids, encode(masks))):
-                    current[obj_id] = masks[i]
-                    if masks[i].any():
-                        rles[obj_id][start + t] = rle
+            joining = found
+            if run > 0:
+                proposed, encoded = self._propose(images[run], generator)
+                joining = untracked(proposed, list(current.values()), new,
+                                    new.max_objects - len(objects))
+            # the run's first frame is encoded next (by add_new_mask or the propagation)
+            with image_encoder_output(self._predictor, encoded):
+                for mask in joining:
+                    self._predictor.add_new_mask(state, frame_idx=run, obj_id=len(objects),
+                                                 mask=mask["segmentation"])
+                    objects.append(mask)
+                    rles.append([None] * len(vm.frames))
+                if not objects:
+                    continue
+                for t, obj_ids, logits in self._predictor.propagate_in_video(
+                        state, start_frame_idx=run, max_frame_num_to_track=step - 1):
+                    masks = (logits[:, 0] > 0).cpu().numpy()
+                    for i, (obj_id, rle) in enumerate(zip(obj_ids, encode(masks))):
+                        current[obj_id] = masks[i]
+                        if masks[i].any():
+                            rles[obj_id][start + t] = rle
         self._predictor.reset_state(state)
         for mask, rle in zip(objects, rles):
             vm.masklets.append(Masklet(len(vm.masklets), float(mask["predicted_iou"]), rle))
@@ -322,13 +359,8 @@ def untracked(proposed: list[dict], tracked: list[np.ndarray], rule: NewObjects,
         outside = m if covered is None else m & ~covered
         if outside.sum() < rule.min_area:
             continue
-        if any(_iou(m, other) >= rule.max_overlap for other in kept):
+        if kept and pairwise_iou(m[None], np.stack(kept)).max() >= rule.max_overlap:
             continue
         joining.append(mask)
         kept.append(m)
     return joining
-
-
-def _iou(a: np.ndarray, b: np.ndarray) -> float:
-    union = np.logical_or(a, b).sum()
-    return float(np.logical_and(a, b).sum() / union) if union else 0.0
