@@ -91,8 +91,8 @@ def test_out_of_range_values_are_named_with_what_is_allowed(cls):
 def test_a_required_setting_left_out_is_named():
     from replication.masks.sam2.sam1 import SAM1Proposals
 
-    with pytest.raises(SettingsError, match=r"^masks\.sam2\.sam1\.checkpoint: not set; it must "
-                                            r"be a path \(a SAM1 checkpoint"):
+    with pytest.raises(SettingsError, match=r"^masks\.sam2\.sam1\.checkpoint: None is not "
+                                            r"allowed; it must be a path \(a SAM1 checkpoint"):
         from_flags(SAM1Proposals, {"model": "vit_b"}, "masks.sam2.sam1")
 
 

@@ -23,15 +23,14 @@ from replication.core.errors import SettingsError
 
 def setting(default=dataclasses.MISSING, help: str = "", *, choices=None, min=None, max=None,
             above=None, below=None, flag: bool | str | tuple[str, ...] = True, factory=None,
-            kw_only: bool = False, omit_none: bool = False):
+            kw_only: bool = False):
     """A dataclass field with its help and rule: `choices`, `min`/`max` (inclusive),
     `above`/`below` (exclusive; for tuples, every element). `flag`: False for no CLI flag, or
     the flag's name (or names) when it is not the field's (`sam2-config`). `factory`: makes
     the default (for a nested settings object). `kw_only`: a base class's field that
-    subclasses' positional fields may follow. `omit_none`: a setting added later, left out of
-    a source's `settings()` while None (so files made before it existed stay valid)."""
+    subclasses' positional fields may follow."""
     rule = {"help": help, "choices": tuple(choices) if choices else None, "min": min,
-            "max": max, "above": above, "below": below, "flag": flag, "omit_none": omit_none}
+            "max": max, "above": above, "below": below, "flag": flag}
     if isinstance(default, (list, dict, set)):
         raise TypeError("use a tuple default (settings are immutable values)")
     if factory is not None:
@@ -75,12 +74,6 @@ def from_flags(cls, flags: dict, where: str = "", **overrides):
                                 f"{sorted(key(k) for k in known)} (fix the spelling in "
                                 "params.yaml or the flag)")
         values[field] = tuple(value) if isinstance(value, list) else value
-    for f in fields_of(cls):
-        if f.name not in values and f.default is f.default_factory is dataclasses.MISSING:
-            help = f" ({f.metadata['help']})" if f.metadata.get("help") else ""
-            raise SettingsError(f"{_at(where, key(f.name))}: not set; it must be "
-                                f"{describe(typing.get_type_hints(cls)[f.name])}{help}. Set it "
-                                "in params.yaml")
     try:
         return cls(**values)
     except SettingsError as exc:

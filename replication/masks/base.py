@@ -51,17 +51,19 @@ class Context:
 
 class Source(Settings):
     """Base of the built-in sources: settings dataclasses whose fields (less `device` and the
-    others of `_not_settings`, which do not change what they make, and the `omit_none` ones
-    while None) are their `settings()`; a nested settings object as a mapping of its keys."""
+    others of `_not_settings`, which do not change what they make, and those of `_omit_none`
+    while None: settings added later, so files made before them stay valid) are their
+    `settings()`; a nested settings object as a mapping of its keys."""
 
     name: ClassVar[str]
     _not_settings: ClassVar[tuple[str, ...]] = ("device",)
+    _omit_none: ClassVar[tuple[str, ...]] = ()
 
     def settings(self) -> dict:
         out = {}
         for f in fields_of(self):
             value = getattr(self, f.name)
-            if f.name in self._not_settings or (value is None and f.metadata.get("omit_none")):
+            if f.name in self._not_settings or (value is None and f.name in self._omit_none):
                 continue
             out[f.name] = _plain(value)
         return out
@@ -92,7 +94,8 @@ class Windowed(Source):
     across_windows: float | None = setting(
         None, "link masklets across window boundaries: one that ends on a window's last frame "
         "continues as one that starts on the next window's first frame when their masks match "
-        "one to one at IoU >= this (null: off)", above=0, max=1, kw_only=True, omit_none=True)
+        "one to one at IoU >= this (null: off)", above=0, max=1, kw_only=True)
+    _omit_none: ClassVar[tuple[str, ...]] = ("across_windows",)
 
 
 def _plain(value):

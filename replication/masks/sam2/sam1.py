@@ -22,9 +22,13 @@ class SAM1Proposals(Settings):
     """The automatic masks of a window's first frame (and of new-object frames) from SAM1, with
     the SAM2 source's grid and thresholds; SAM2 tracks them."""
 
-    checkpoint: Path = setting(help="a SAM1 checkpoint (segment-anything's state dict of "
-                               "`model`, e.g. sam_vit_b_01ec64.pth)")
+    checkpoint: Path | None = setting(None, "a SAM1 checkpoint (segment-anything's state dict "
+                                      "of `model`, e.g. sam_vit_b_01ec64.pth)")
     model: str = setting("vit_b", "the checkpoint's ViT size", choices=MODELS)
+
+    def validate(self) -> None:
+        if self.checkpoint is None:
+            self.reject("checkpoint", "a path")
 
 
 def load_sam1(proposals: SAM1Proposals, device):

@@ -130,23 +130,25 @@ class SAM2Source(Windowed):
     vos_optimized: bool = setting(False, "SAM2's compiled video predictor (CUDA; slow first "
                                   "video)")
     image_size: int | None = setting(None, "SAM2's input size in px (null: its config's, 1024; "
-                                     "smaller is faster and coarser)", min=64, omit_none=True)
+                                     "smaller is faster and coarser)", min=64)
     offload_video: bool = setting(True, "keep a window's frames in CPU memory "
                                   "(offload_video_to_cpu: less GPU memory, little cost)")
     offload_state: bool = setting(False, "keep the tracking state in CPU memory "
                                   "(offload_state_to_cpu: less GPU memory, some fps)")
     new_objects: NewObjects | None = setting(
         None, "objects found inside a window join the tracking: {every, min-area, "
-        "max-overlap, max-objects} (NewObjects; null: off)", flag=False, omit_none=True)
+        "max-overlap, max-objects} (NewObjects; null: off)", flag=False)
     sam1: SAM1Proposals | None = setting(
         None, "proposals from SAM1's automatic mask generator: {checkpoint, model} "
-        "(SAM1Proposals; null: SAM2's own)", flag=False, omit_none=True)
+        "(SAM1Proposals; null: SAM2's own)", flag=False)
     model: str | None = setting(None, "an entry of `sam2:` in params, whose checkpoint record "
                                 "(results/sam2/<model>.json) gives config and checkpoint")
     device: str = setting("auto", flag=False)
     name: ClassVar[str] = "sam2"
     _not_settings: ClassVar[tuple[str, ...]] = ("device", "model", "offload_video",
                                                 "offload_state")  # same masks either way
+    _omit_none: ClassVar[tuple[str, ...]] = (*Windowed._omit_none, "image_size", "new_objects",
+                                             "sam1")
     _predictor: object = field(default=None, repr=False)
     _sam1: object = field(default=None, repr=False)
     _sha256: str | None = field(default=None, repr=False)
