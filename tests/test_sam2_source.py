@@ -55,6 +55,8 @@ def test_windows_of_tracked_masklets(random_checkpoint, video):
         assert present and (set(present) <= {0, 1} or present == [2])  # never across windows
     ids, masks = vm.at_frame(0)
     assert masks.shape[1:] == (60, 80) and masks.any()
+    assert not {"image_size", "new_objects", "sam1", "across_windows", "offload_video",
+                "offload_state"} & set(source.settings())  # off, or not what the masks depend on
 
 
 def test_memory_attention_takes_bfloat16_memory_after_the_fix(random_checkpoint):
@@ -94,7 +96,7 @@ def test_each_frame_is_encoded_once(random_checkpoint, video, window, new_object
     generator on every frame (new objects), 3 times, not 6."""
     source = SAM2Source(CONFIG, random_checkpoint, window=window, points_per_side=4,
                         pred_iou_thresh=0.0, stability_score_thresh=0.0, max_masklets=2,
-                        new_objects=new_objects, device="cpu").load()
+                        new_objects=new_objects, image_size=256, device="cpu").load()
     model, calls = source._predictor, []
     encode = type(model).forward_image
 
@@ -116,7 +118,7 @@ def test_new_objects_start_inside_windows_only_when_on(random_checkpoint, video)
     frames 1 and 2, none is tracked before it was found, and the cap holds; off, every masklet
     starts on the window's first frame."""
     common = dict(window=3, points_per_side=4, pred_iou_thresh=0.0, stability_score_thresh=0.0,
-                  max_masklets=1, device="cpu")
+                  max_masklets=1, image_size=256, device="cpu")
     off = SAM2Source(CONFIG, random_checkpoint, **common)
     on = SAM2Source(CONFIG, random_checkpoint, **common,
                     new_objects={"every": 1, "min-area": 1, "max-overlap": 1.0,
@@ -129,7 +131,7 @@ def test_new_objects_start_inside_windows_only_when_on(random_checkpoint, video)
     assert starts["off"] == [0]
     assert starts["on"][0] == 0 and set(starts["on"][1:]) & {1, 2} and len(starts["on"]) <= 4
     assert starts["on"] == sorted(starts["on"])  # each joins where it was found, in order
-    assert "new_objects" not in off.settings()
+    assert "new_objects" not in off.settings() and off.settings()["image_size"] == 256
     assert on.settings()["new_objects"] == {"every": 1, "min-area": 1, "max-overlap": 1.0,
                                             "max-objects": 4}
 
