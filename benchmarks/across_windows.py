@@ -32,6 +32,12 @@ from replication.report.bootstrap import paired_delta  # noqa: E402
 METRICS = ("mIoU", "mBIoU", "mVC8", "mVC16", "TC")
 
 
+def longest(masks: Path, dataset, split: str) -> int:
+    """Frames of the longest masklet of `split`."""
+    return max((len(m.rle) - m.rle.count(None) for _, video in split_videos(dataset, [split])
+                for m in load_for_video(masks, split, video).masklets), default=0)
+
+
 def linked_copy(masks: Path, dataset, split: str, out: Path, link_iou: float) -> None:
     """`out`: the masklets of `masks` on `split`, linked across their windows."""
     for _, video in split_videos(dataset, [split]):
@@ -48,8 +54,8 @@ def run(args) -> str:
     dataset = get_dataset("camvid", REPO / bench.root)
     settings = metric_settings(params)
     split, baseline = bench.temporal, REPO / "predictions/camvid" / args.baseline
-    rows = ["| source | linked | frames per masklet | masklets | "
-            + " | ".join(METRICS) + " |", "|---" * (3 + len(METRICS)) + "|"]
+    rows = ["| source | linked | masklets | frames per masklet | longest | "
+            + " | ".join(METRICS) + " |", "|---" * (5 + len(METRICS)) + "|"]
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         for source in args.sources:
@@ -61,7 +67,8 @@ def run(args) -> str:
                 refine_predictions(baseline, folder, dataset, [split], pred)
                 results[linked] = evaluate_dataset(pred, dataset, [split], settings,
                                                    progress=False)
-                stats[linked] = masklet_stats(folder, split_videos(dataset, [split]))
+                stats[linked] = {**masklet_stats(folder, split_videos(dataset, [split])),
+                                 "longest": longest(folder, dataset, split)}
             add_tc(results, {k: tmp / f"{source}-{k}" for k in masks}, dataset, split,
                    settings, progress=False)
             for linked in masks:
@@ -77,8 +84,10 @@ def run(args) -> str:
                     elif linked == "yes" and value is not None:
                         cell += f" ({100 * (value - results['no'][split][metric]):+.1f})"
                     cells.append(cell)
-                rows.append(f"| {source} | {linked} | {stats[linked]['frames_per_masklet']} | "
-                            f"{stats[linked]['masklets']} | " + " | ".join(cells) + " |")
+                s = stats[linked]
+                rows.append(f"| {source} | {linked} | {s['masklets']} | "
+                            f"{s['frames_per_masklet']} | {s['longest']} | "
+                            + " | ".join(cells) + " |")
     return "\n".join(rows)
 
 
