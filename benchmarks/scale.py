@@ -6,8 +6,9 @@ make-mini vspw --frames N`, VSPW's ratio of videos to frames and of train/val/te
 at a time (`dvc repro -s`, in dvc.yaml's order): fetch, the references, train (a few hundred
 iterations), predict, masks (oracle; superpixel up to `--superpixel-up-to` frames), refine,
 classify (baseline features; up to `--classify-up-to` frames), score, report. Per stage: the
-peak resident memory of its `vss` command (its own or its largest child's, VSS_PEAK_LOG) and
-of the whole tree with `dvc` (wait4: DVC's own grows with the files it hashes), wall seconds,
+peak resident memory of its command's process tree (`vss` and its workers; each command is run
+through benchmarks/peak_rss.py, which measures it from outside DVC's fork) and of the whole tree
+with `dvc` (wait4: DVC's own grows with the files it hashes), wall seconds,
 the frames it handles per second, and bytes of git-tracked files it wrote (results/, reports/;
 per method: its results JSON and metrics row).
 `--counts-only` runs fetch -> score only, with oracle masks (the full VSPW counts: `--sizes
@@ -31,7 +32,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from replication.cli import PEAK_ENV  # noqa: E402
+from benchmarks.peak_rss import LOG_ENV  # noqa: E402
 from replication.data.mini import VSPW_REAL_FRAMES, VSPW_REAL_VIDEOS  # noqa: E402
 from tests.pipeline_project import env, project_copy  # noqa: E402
 
@@ -80,18 +81,18 @@ def git_bytes(project: Path) -> dict[str, int]:
 
 
 def timed(cmd: list[str], cwd: Path, log: Path) -> tuple[float, int, int, int]:
-    """(seconds, peak RSS MB of the `vss` commands it ran (theirs or their largest child's), of
-    the whole process tree (`dvc` too), exit code) of a command."""
+    """(seconds, peak RSS MB of the stage commands it ran (each with its workers), of the whole
+    process tree (`dvc` too), exit code) of a command."""
     peaks = log.with_name("peaks.jsonl")
     peaks.unlink(missing_ok=True)
     with log.open("a") as out:
         start = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=cwd, env={**env(), PEAK_ENV: str(peaks)}, stdout=out,
+        proc = subprocess.Popen(cmd, cwd=cwd, env={**env(), LOG_ENV: str(peaks)}, stdout=out,
                                 stderr=subprocess.STDOUT)
         _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - start
     vss = [json.loads(line) for line in peaks.read_text().splitlines()] if peaks.exists() else []
-    stage = max((max(p["peak_rss_mb"], p["child_peak_rss_mb"]) for p in vss), default=0)
+    stage = max((p["peak_rss_mb"] for p in vss), default=0)
     return seconds, stage, round(usage.ru_maxrss / 1024), os.waitstatus_to_exitcode(status)
 
 
@@ -107,6 +108,17 @@ def handled(stage: str, args, counts: dict[str, int]) -> int:
     return counts["eval"]
 
 
+def measured(dvc_yaml: Path) -> None:
+    """Run each stage's command of a (scratch) dvc.yaml through benchmarks/peak_rss.py."""
+    pipeline = yaml.safe_load(dvc_yaml.read_text())
+    wrap = f'"{sys.executable}" "{REPO / "benchmarks" / "peak_rss.py"}" '
+    for stage in pipeline["stages"].values():
+        body = stage.get("do", stage)  # a cmd is one command or a list of them
+        cmds = body["cmd"] if isinstance(body["cmd"], list) else [body["cmd"]]
+        body["cmd"] = [wrap + cmd for cmd in cmds]
+    dvc_yaml.write_text(yaml.safe_dump(pipeline, sort_keys=False))
+
+
 def run_size(frames: int, work: Path, args) -> list[dict]:
     from replication.data.mini import make_vspw_sized
 
@@ -119,6 +131,7 @@ def run_size(frames: int, work: Path, args) -> list[dict]:
         print(f"made {frames} frames in {time.perf_counter() - start:.0f} s", flush=True)
     shutil.rmtree(work / "project", ignore_errors=True)  # this script's scratch project
     project = project_copy(work / "project")
+    measured(project / "dvc.yaml")
     (project / "params.yaml").write_text(yaml.safe_dump(params_for(source, frames, args),
                                                         sort_keys=False))
     counts = {"all": frames_of(source, ["train", "val", "test"]),
